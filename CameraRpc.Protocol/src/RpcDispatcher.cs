@@ -1,0 +1,288 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace CameraRpc.Protocol;
+
+/// <summary>
+/// The JSON-RPC 2.0 engine: turns one inbound message (bytes) into the bytes of its answer, or into
+/// nothing (notifications). Transport-agnostic: WebSocket and HTTP both call <see cref="DispatchAsync"/>.
+/// </summary>
+/// <remarks>
+/// Thread-safe: any number of messages may be dispatched at once. A message's bytes must stay
+/// unchanged until its dispatch completes (bound parameters may point into them). After warm-up a
+/// call to a synchronous method allocates nothing: the envelope is read in place, the method is
+/// found by its UTF-8 name, and the answer is written into the caller's pooled buffer.
+/// </remarks>
+public sealed partial class RpcDispatcher
+{
+    private volatile bool _shuttingDown;
+
+    public RpcDispatcher(RpcMethodTable methods, RpcDispatcherOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
+        Methods = methods;
+        Options = options ?? new RpcDispatcherOptions();
+        if (Options.MaxBatch < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxBatch must be at least 1.");
+        }
+    }
+
+    /// <summary>The methods served.</summary>
+    public RpcMethodTable Methods { get; }
+
+    /// <summary>The limits and hooks.</summary>
+    public RpcDispatcherOptions Options { get; }
+
+    /// <summary>True once <see cref="BeginShutdown"/> ran: new calls are answered with -32000.</summary>
+    public bool IsShuttingDown => _shuttingDown;
+
+    /// <summary>From now on every new call is answered -32000 instead of running; calls already running finish.</summary>
+    public void BeginShutdown() => _shuttingDown = true;
+
+    /// <summary>
+    /// Answers one message. The answer (a response object, or an array for a batch) is appended to
+    /// <paramref name="output"/>.
+    /// </summary>
+    /// <returns>True when an answer was written; false when there is nothing to send (notifications only).</returns>
+    public ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> message, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(context);
+        ReadOnlySpan<byte> span = message.Span;
+
+        // Utf8JsonReader does not check the UTF-8 inside strings; a binary WebSocket message or an
+        // HTTP body could carry anything, and raw values are echoed, so check it all once, vectorized.
+        if (!Utf8.IsValid(span))
+        {
+            return ParseError(output);
+        }
+
+        int first = 0;
+        while (first < span.Length && span[first] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            first++;
+        }
+
+        if (first < span.Length && span[first] == (byte)'[')
+        {
+            return DispatchBatchAsync(message, output, context, cancellationToken);
+        }
+
+        RpcRequest request;
+        var reader = new Utf8JsonReader(span, RpcEnvelopeReader.ReaderOptions);
+        try
+        {
+            if (!reader.Read() || !RpcEnvelopeReader.TryRead(ref reader, 0, out request) || reader.Read())
+            {
+                return ParseError(output); // empty, malformed, or a second value after the first
+            }
+        }
+        catch (JsonException)
+        {
+            return ParseError(output);
+        }
+
+        return DispatchRequestAsync(message, request, output, context, cancellationToken);
+    }
+
+    private ValueTask<bool> ParseError(RpcResponseBuffer output)
+    {
+        long start = Stopwatch.GetTimestamp();
+        RpcErrors.WriteParseError(output);
+        Options.Observer?.OnCallCompleted(null, RpcErrorCode.ParseError, start);
+        return new ValueTask<bool>(true);
+    }
+
+    /// <summary>Answers one parsed request object (on its own or as part of a batch).</summary>
+    private ValueTask<bool> DispatchRequestAsync(ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
+        IRpcCallObserver? observer = Options.Observer;
+
+        if (!request.IsValid)
+        {
+            // Not a request at all, so not a notification either: always answered (specification section 7).
+            RpcErrors.WriteInvalidRequest(output, rawId);
+            observer?.OnCallCompleted(null, RpcErrorCode.InvalidRequest, start);
+            return new ValueTask<bool>(true);
+        }
+
+        if (_shuttingDown)
+        {
+            observer?.OnCallCompleted(null, RpcErrorCode.ServerShuttingDown, start);
+            if (request.IsNotification)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            RpcErrors.WriteServerShuttingDown(output, rawId);
+            return new ValueTask<bool>(true);
+        }
+
+        if (!TryFindMethod(message.Span, request, out RpcMethod? method, out byte[]? unescapedName, out int unescapedLength))
+        {
+            observer?.OnCallCompleted(null, RpcErrorCode.MethodNotFound, start);
+            if (!request.IsNotification)
+            {
+                ReadOnlySpan<byte> name = unescapedName is null
+                    ? message.Span.Slice(request.MethodStart, request.MethodLength)
+                    : unescapedName.AsSpan(0, unescapedLength);
+                RpcErrors.WriteMethodNotFound(output, name, rawId);
+            }
+
+            if (unescapedName is not null)
+            {
+                ArrayPool<byte>.Shared.Return(unescapedName);
+            }
+
+            return new ValueTask<bool>(!request.IsNotification);
+        }
+
+        int mark = output.WrittenCount;
+        output.Write(JsonRpcNames.ResultPrefix);
+        Utf8JsonWriter result = output.StartJsonValue();
+        var invocation = new RpcInvocation(
+            message.Slice(request.ParamsStart, request.ParamsLength), request.ParamsKind, result, context, cancellationToken);
+
+        ValueTask<RpcInvokeResult> pending;
+        try
+        {
+            pending = method.Invoker(invocation);
+        }
+        catch (Exception exception)
+        {
+            return new ValueTask<bool>(Fail(method, exception, message, request, output, mark, start));
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            return new ValueTask<bool>(Finish(method, pending.Result, message, request, output, result, mark, start));
+        }
+
+        return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start);
+    }
+
+    private async ValueTask<bool> AwaitInvocationAsync(
+        RpcMethod method, ValueTask<RpcInvokeResult> pending, ReadOnlyMemory<byte> message, RpcRequest request,
+        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start)
+    {
+        RpcInvokeResult outcome;
+        try
+        {
+            outcome = await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            return Fail(method, exception, message, request, output, mark, start);
+        }
+
+        return Finish(method, outcome, message, request, output, result, mark, start);
+    }
+
+    /// <summary>Completes the answer of a method that returned: its result, or -32602 if a parameter did not bind.</summary>
+    private bool Finish(
+        RpcMethod method, RpcInvokeResult outcome, ReadOnlyMemory<byte> message, in RpcRequest request,
+        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start)
+    {
+        ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
+        if (!outcome.IsSuccess)
+        {
+            result.Reset();
+            output.Truncate(mark);
+            Options.Observer?.OnCallCompleted(method, RpcErrorCode.InvalidParams, start);
+            if (request.IsNotification)
+            {
+                return false;
+            }
+
+            RpcErrors.WriteInvalidParams(output, outcome.Param!, outcome.Failure, rawId);
+            return true;
+        }
+
+        if (request.IsNotification)
+        {
+            result.Reset();
+            output.Truncate(mark);
+            Options.Observer?.OnCallCompleted(method, 0, start);
+            return false;
+        }
+
+        try
+        {
+            result.Flush();
+        }
+        catch (Exception exception)
+        {
+            return Fail(method, exception, message, request, output, mark, start);
+        }
+
+        RpcErrors.WriteIdAndClose(output, rawId);
+        Options.Observer?.OnCallCompleted(method, 0, start);
+        return true;
+    }
+
+    /// <summary>A handler threw: its own <see cref="RpcException"/> passes through, anything else is -32603.</summary>
+    private bool Fail(RpcMethod method, Exception exception, ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, int mark, long start)
+    {
+        output.Truncate(mark); // whatever part of a result was written goes
+        ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
+        int code;
+        if (exception is RpcException rpcException)
+        {
+            code = rpcException.Code;
+            if (!request.IsNotification)
+            {
+                RpcErrors.WriteApplicationError(output, rpcException, rawId);
+            }
+        }
+        else if (exception is OperationCanceledException && _shuttingDown)
+        {
+            code = RpcErrorCode.ServerShuttingDown;
+            if (!request.IsNotification)
+            {
+                RpcErrors.WriteServerShuttingDown(output, rawId);
+            }
+        }
+        else
+        {
+            code = RpcErrorCode.InternalError;
+            Options.Observer?.OnHandlerFailed(method, exception);
+            if (!request.IsNotification)
+            {
+                RpcErrors.WriteInternalError(output, rawId);
+            }
+        }
+
+        Options.Observer?.OnCallCompleted(method, code, start);
+        return !request.IsNotification;
+    }
+
+    private bool TryFindMethod(ReadOnlySpan<byte> message, in RpcRequest request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RpcMethod? method, out byte[]? unescapedName, out int unescapedLength)
+    {
+        unescapedName = null;
+        unescapedLength = 0;
+        if (!request.MethodIsEscaped)
+        {
+            return Methods.TryFind(message.Slice(request.MethodStart, request.MethodLength), out method);
+        }
+
+        // A name written with JSON escapes ("p\u0069ng") is unescaped before lookup; rare, so pooled.
+        ReadOnlySpan<byte> token = message.Slice(request.MethodStart - 1, request.MethodLength + 2);
+        var reader = new Utf8JsonReader(token);
+        reader.Read();
+        unescapedName = ArrayPool<byte>.Shared.Rent(request.MethodLength);
+        unescapedLength = reader.CopyString(unescapedName);
+        if (Methods.TryFind(unescapedName.AsSpan(0, unescapedLength), out method))
+        {
+            ArrayPool<byte>.Shared.Return(unescapedName);
+            unescapedName = null;
+            return true;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,17 @@
+namespace CameraRpc.Protocol;
+
+/// <summary>The engine's settings: limits and hooks. Immutable once a dispatcher uses them.</summary>
+public sealed class RpcDispatcherOptions
+{
+    /// <summary>The deepest JSON nesting a message may have; deeper is -32700 (CONTRACT section 3).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Most calls in one batch (<c>--max-batch</c>); a larger batch is one -32600 and nothing runs.</summary>
+    public int MaxBatch { get; init; } = 1000;
+
+    /// <summary>Where handlers' log lines go (<see cref="RpcContext.Logger"/>).</summary>
+    public IRpcLogger Logger { get; init; } = NullRpcLogger.Instance;
+
+    /// <summary>Told about every call, for metrics and logs; null for none.</summary>
+    public IRpcCallObserver? Observer { get; init; }
+}

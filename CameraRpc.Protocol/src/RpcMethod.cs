@@ -1,0 +1,37 @@
+using System.Text;
+
+namespace CameraRpc.Protocol;
+
+/// <summary>One entry of a method table: the name clients call, its invoker and its OpenRPC description.</summary>
+/// <remarks>Instances are made by generated code, once, at type initialisation; they are immutable.</remarks>
+public sealed class RpcMethod
+{
+    /// <param name="name">The JSON-RPC method name.</param>
+    /// <param name="invoker">Binds the parameters, calls the method and writes its result.</param>
+    /// <param name="openRpcDescriptor">The OpenRPC Method Object for <c>rpc.discover</c>, as JSON text.</param>
+    public RpcMethod(string name, RpcMethodInvoker invoker, string openRpcDescriptor)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(invoker);
+        ArgumentNullException.ThrowIfNull(openRpcDescriptor);
+        Name = name;
+        Utf8Name = Encoding.UTF8.GetBytes(name);
+        Invoker = invoker;
+        OpenRpcDescriptor = Encoding.UTF8.GetBytes(openRpcDescriptor);
+    }
+
+    /// <summary>The JSON-RPC method name.</summary>
+    public string Name { get; }
+
+    /// <summary>The name as UTF-8, which is what lookups compare.</summary>
+    public ReadOnlyMemory<byte> Utf8Name { get; }
+
+    /// <summary>Binds the parameters, calls the method and writes its result.</summary>
+    public RpcMethodInvoker Invoker { get; }
+
+    /// <summary>The OpenRPC Method Object as UTF-8 JSON.</summary>
+    public ReadOnlyMemory<byte> OpenRpcDescriptor { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}
