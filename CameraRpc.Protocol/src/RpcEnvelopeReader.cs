@@ -70,6 +70,7 @@ internal static class RpcEnvelopeReader
                 if ((seen & member) != 0)
                 {
                     valid = false; // a duplicated envelope member is ambiguous: refuse it
+                    idValid &= member != SeenId; // and with two ids there is no id to echo
                 }
 
                 seen |= member;
@@ -119,7 +120,7 @@ internal static class RpcEnvelopeReader
                     break;
 
                 case SeenId:
-                    if (reader.TokenType is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.Null)
+                    if (idValid && reader.TokenType is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.Null)
                     {
                         int start = (int)reader.TokenStartIndex;
                         idStart = offset + start;

@@ -1,0 +1,80 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using CameraRpc.Protocol;
+using CameraRpc.Server.Cli;
+using CameraRpc.Server.Configuration;
+using CameraRpc.Server.Hosting;
+using CameraRpc.Server.Logging;
+using CameraRpc.Server.Metrics;
+using CameraRpc.Server.Methods;
+
+namespace CameraRpc.Server.Commands;
+
+/// <summary>
+/// <c>serve</c> (the default command): options → log → server → wait for SIGTERM/SIGINT → graceful
+/// shutdown. A bad option or a port that cannot be bound is one clear line and exit code 1.
+/// </summary>
+internal static class ServeCommand
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stderr)
+    {
+        OptionsResult loaded = OptionsLoader.Load(args, Environment.GetEnvironmentVariable);
+        if (loaded.Options is not { } options)
+        {
+            stderr.WriteLine($"CameraRpc.Server: {loaded.Error}");
+            return ExitCodes.StartupFailure;
+        }
+
+        if (!LogSink.TryCreate(options, out LogSink? sink, out string? logError))
+        {
+            stderr.WriteLine($"CameraRpc.Server: {logError}");
+            return ExitCodes.StartupFailure;
+        }
+
+        var log = new ServerLog(sink!, options.LogLevel);
+        var metrics = new ServerMetrics(() => sink!.DroppedLines);
+        metrics.HandlerFailed += log.HandlerFailed;
+        RpcMethodTable methods = ServerMethods.Create();
+        var server = new RpcServer(options, methods, log, metrics);
+        int exitCode = ExitCodes.Success;
+        try
+        {
+            server.Start();
+        }
+        catch (Exception exception) when (exception is HttpListenerException or System.Net.Sockets.SocketException)
+        {
+            string line = $"cannot listen on {options.Host}:{options.Port}: {exception.Message}";
+            log.Error(line);
+            await sink!.CompleteAsync().ConfigureAwait(false);
+            stderr.WriteLine($"CameraRpc.Server: {line}");
+            return ExitCodes.StartupFailure;
+        }
+
+        int signals = 0;
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we shut down ourselves
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                log.Info($"Received {context.Signal}, shutting down gracefully (a second signal exits at once)");
+                server.RequestStop();
+            }
+            else
+            {
+                log.Warning($"Received {context.Signal} again, exiting at once");
+                sink!.CompleteAsync().Wait(TimeSpan.FromSeconds(1));
+                Environment.Exit(ExitCodes.StartupFailure);
+            }
+        }
+
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+        {
+            await server.StopRequested.ConfigureAwait(false);
+            await server.StopAsync().ConfigureAwait(false);
+        }
+
+        await sink!.CompleteAsync().ConfigureAwait(false);
+        return exitCode;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace CameraRpc.Server.Hosting;
+
+/// <summary>
+/// Starts an <see cref="HttpListener"/> on a host and port, and tunes the socket it listens on.
+/// </summary>
+/// <remarks>
+/// HttpListener's prefixes cannot say "port 0" and cannot say 0.0.0.0, so this class turns the
+/// contract's host and port into what it understands: 0.0.0.0 becomes the wildcard host, and port 0
+/// is resolved by asking the kernel for a free port first. It then finds the listening socket in
+/// /proc/self/fd and sets TCP_NODELAY and TCP keep-alive on it: Linux copies both to every accepted
+/// socket, and HttpListener itself sets neither (without TCP_NODELAY, pipelined answers stall 40 ms
+/// and more on delayed ACKs; without keep-alive, a peer that vanished without a FIN is never noticed).
+/// </remarks>
+internal static class ListenerBinding
+{
+    private const int FreePortAttempts = 5;
+
+    /// <summary>Seconds of silence before the kernel's first keep-alive probe.</summary>
+    internal const int KeepAliveIdleSeconds = 30;
+
+    /// <summary>Seconds between probes; after <see cref="KeepAliveProbes"/> unanswered ones the socket is reset.</summary>
+    internal const int KeepAliveIntervalSeconds = 10;
+
+    internal const int KeepAliveProbes = 3;
+
+    /// <summary>Starts <paramref name="listener"/>; returns the real port.</summary>
+    /// <exception cref="HttpListenerException">The address or port cannot be used (e.g. in use).</exception>
+    public static int Start(HttpListener listener, string host, int port, out bool tuned)
+    {
+        string prefixHost = PrefixHost(host);
+        for (int attempt = 1; ; attempt++)
+        {
+            int chosen = port != 0 ? port : FindFreePort(host);
+            listener.Prefixes.Clear();
+            listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://{prefixHost}:{chosen}/"));
+            try
+            {
+                listener.Start();
+                tuned = TuneListeningSocket(chosen);
+                return chosen;
+            }
+            catch (HttpListenerException) when (port == 0 && attempt < FreePortAttempts)
+            {
+                // Another process took the free port between our probe and the bind: try another.
+            }
+        }
+    }
+
+    /// <summary>The host as an HttpListener prefix understands it.</summary>
+    internal static string PrefixHost(string host) => host switch
+    {
+        "0.0.0.0" or "*" or "+" => "*",
+        _ when IPAddress.TryParse(host, out IPAddress? address) && address.AddressFamily == AddressFamily.InterNetworkV6 => "[" + address + "]",
+        _ => host,
+    };
+
+    private static int FindFreePort(string host)
+    {
+        IPAddress address = host is "0.0.0.0" or "*" or "+" || !IPAddress.TryParse(host, out IPAddress? parsed) ? IPAddress.Any : parsed;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(address, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    /// <summary>Sets TCP_NODELAY and keep-alive on this process's listening socket for <paramref name="port"/>.</summary>
+    /// <returns>False when the socket could not be found (e.g. /proc is not mounted); the server still works.</returns>
+    private static bool TuneListeningSocket(int port)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            var inodes = new HashSet<string>(StringComparer.Ordinal);
+            CollectListeningInodes("/proc/net/tcp", port, inodes);
+            CollectListeningInodes("/proc/net/tcp6", port, inodes);
+            if (inodes.Count == 0)
+            {
+                return false;
+            }
+
+            bool any = false;
+            foreach (string fdPath in Directory.EnumerateFiles("/proc/self/fd"))
+            {
+                string? target = new FileInfo(fdPath).LinkTarget;
+                if (target is null || !target.StartsWith("socket:[", StringComparison.Ordinal) || !inodes.Contains(target[8..^1]))
+                {
+                    continue;
+                }
+
+                int fd = int.Parse(Path.GetFileName(fdPath), CultureInfo.InvariantCulture);
+
+                // A Socket over the listener's descriptor, not owning it: disposing it leaves the fd open.
+                using var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false));
+                socket.NoDelay = true;
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, KeepAliveIdleSeconds);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, KeepAliveIntervalSeconds);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, KeepAliveProbes);
+                any = true;
+            }
+
+            return any;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or SocketException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static void CollectListeningInodes(string table, int port, HashSet<string> inodes)
+    {
+        if (!File.Exists(table))
+        {
+            return;
+        }
+
+        string portSuffix = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (string line in File.ReadLines(table).Skip(1))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // fields: sl local_address rem_address st ... inode; state 0A is LISTEN
+            if (fields.Length > 9 && fields[3] == "0A" && fields[1].EndsWith(portSuffix, StringComparison.Ordinal))
+            {
+                inodes.Add(fields[9]);
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Net;
+using CameraRpc.Server.Endpoints;
+using CameraRpc.Server.Transport;
+
+namespace CameraRpc.Server.Hosting;
+
+internal sealed partial class RpcServer
+{
+    /// <summary>Routes one HTTP request by path and method (CONTRACT section 2). Never throws.</summary>
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        try
+        {
+            HttpListenerRequest request = context.Request;
+            string path = request.Url?.AbsolutePath ?? "/";
+            string method = request.HttpMethod;
+
+            if (path == _options.Path)
+            {
+                if (method == "GET")
+                {
+                    if (request.IsWebSocketRequest)
+                    {
+                        await AcceptWebSocketAsync(context).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        context.Response.AddHeader("Upgrade", "websocket");
+                        await HttpResponses.WriteTextAsync(context, 426, "Upgrade Required: connect with a WebSocket client, or POST a JSON-RPC request").ConfigureAwait(false);
+                    }
+                }
+                else if (method == "POST")
+                {
+                    await HandlePostAsync(context).ConfigureAwait(false);
+                }
+                else
+                {
+                    context.Response.AddHeader("Allow", "GET, POST");
+                    await HttpResponses.WriteTextAsync(context, 405, "Method Not Allowed").ConfigureAwait(false);
+                }
+            }
+            else if (path is "/healthz" or "/metrics")
+            {
+                if (method is not ("GET" or "HEAD"))
+                {
+                    context.Response.AddHeader("Allow", "GET");
+                    await HttpResponses.WriteTextAsync(context, 405, "Method Not Allowed").ConfigureAwait(false);
+                }
+                else if (path == "/healthz")
+                {
+                    await HealthEndpoint.HandleAsync(context, _stopping, _connections.Count).ConfigureAwait(false);
+                }
+                else
+                {
+                    await MetricsEndpoint.HandleAsync(context, _metrics).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await HttpResponses.WriteTextAsync(context, 404, "Not Found").ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            // One request's failure must never take the accept loop (or anyone else) with it.
+            _log.Error($"Request failed: {exception.GetType().Name}: {exception.Message}");
+            try
+            {
+                context.Response.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private async Task<bool> RefuseAsync(HttpListenerContext context, bool allowQueryToken)
+    {
+        HttpListenerRequest request = context.Request;
+        if (!_authorizer.IsOriginAllowed(request))
+        {
+            _log.Warning($"Refused {request.RemoteEndPoint}: Origin '{request.Headers["Origin"]}' is not allowed");
+            await HttpResponses.WriteTextAsync(context, 403, "Forbidden: Origin not allowed").ConfigureAwait(false);
+            return true;
+        }
+
+        if (!_authorizer.IsAuthenticated(request, allowQueryToken))
+        {
+            context.Response.AddHeader("WWW-Authenticate", "Bearer");
+            await HttpResponses.WriteTextAsync(context, 401, "Unauthorized: missing or wrong bearer token").ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
+    }
+
+    private async Task AcceptWebSocketAsync(HttpListenerContext context)
+    {
+        if (_stopping)
+        {
+            await HttpResponses.WriteTextAsync(context, 503, "Service Unavailable: server shutting down").ConfigureAwait(false);
+            return;
+        }
+
+        if (await RefuseAsync(context, allowQueryToken: true).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (!_connections.TryReserve())
+        {
+            _log.Warning($"Refused {context.Request.RemoteEndPoint}: at --max-connections ({_options.MaxConnections})");
+            await HttpResponses.WriteTextAsync(context, 503, "Service Unavailable: too many connections").ConfigureAwait(false);
+            return;
+        }
+
+        WebSocketConnection? connection = null;
+        try
+        {
+            HttpListenerWebSocketContext upgraded;
+            try
+            {
+                upgraded = await context.AcceptWebSocketAsync(
+                    subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (System.Net.WebSockets.WebSocketException exception)
+            {
+                // A malformed upgrade (no key, wrong version): the client gets a plain 400.
+                await HttpResponses.WriteTextAsync(context, 400, "Bad Request: " + exception.Message).ConfigureAwait(false);
+                return;
+            }
+
+            connection = new WebSocketConnection(
+                _connections.NextId(), upgraded.WebSocket, context.Request.RemoteEndPoint, Dispatcher, _log, _metrics,
+                _options.MaxMessageBytes, _options.MaxConcurrency);
+            _connections.Add(connection);
+            _metrics.ConnectionOpened();
+            _log.ClientConnected(connection.RemoteEndPoint, _connections.Count);
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            int left;
+            if (connection is not null)
+            {
+                _connections.Remove(connection);
+                left = _connections.Release();
+                _metrics.ConnectionClosed();
+                _log.ClientDisconnected(connection.RemoteEndPoint, left);
+            }
+            else
+            {
+                _connections.Release();
+            }
+        }
+    }
+
+    private async Task HandlePostAsync(HttpListenerContext context)
+    {
+        if (await RefuseAsync(context, allowQueryToken: false).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _httpCallsInFlight);
+        try
+        {
+            (int received, int sent) = await _httpEndpoint.HandleAsync(context, _connections.NextId(), _stopped.Token).ConfigureAwait(false);
+            _metrics.AddReceivedBytes(received);
+            _metrics.AddSentBytes(sent);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _httpCallsInFlight);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.WebSockets;
+using CameraRpc.Protocol;
+using CameraRpc.Server.Configuration;
+using CameraRpc.Server.Endpoints;
+using CameraRpc.Server.Logging;
+using CameraRpc.Server.Metrics;
+using CameraRpc.Server.Security;
+using CameraRpc.Server.Transport;
+
+namespace CameraRpc.Server.Hosting;
+
+/// <summary>
+/// The server as a library: one <see cref="HttpListener"/> serving JSON-RPC over WebSocket and HTTP,
+/// <c>/healthz</c> and <c>/metrics</c> on one port. Started and stopped in process, so tests can host
+/// it with methods of their own; <c>Program</c> only adds options and signals.
+/// </summary>
+/// <remarks>
+/// Lifecycle: <see cref="Start"/> binds (throws <see cref="HttpListenerException"/> when it cannot),
+/// <see cref="StopAsync"/> runs the graceful shutdown of CONTRACT section 5 and is idempotent.
+/// </remarks>
+internal sealed partial class RpcServer : IAsyncDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly ServerLog _log;
+    private readonly ServerMetrics _metrics;
+    private readonly HttpListener _listener = new();
+    private readonly ConnectionRegistry _connections;
+    private readonly RequestAuthorizer _authorizer;
+    private readonly HttpRpcEndpoint _httpEndpoint;
+    private readonly CancellationTokenSource _stopped = new();
+    private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _httpCallsInFlight;
+    private Task? _acceptLoop;
+    private Task? _idleSweeper;
+    private Task? _stopTask;
+    private volatile bool _stopping;
+
+    public RpcServer(ServerOptions options, RpcMethodTable methods, ServerLog log, ServerMetrics metrics)
+    {
+        _options = options;
+        _log = log;
+        _metrics = metrics;
+        Dispatcher = new RpcDispatcher(methods, new RpcDispatcherOptions
+        {
+            MaxBatch = options.MaxBatch,
+            Logger = log,
+            Observer = metrics,
+        });
+        _connections = new ConnectionRegistry(options.MaxConnections);
+        _authorizer = new RequestAuthorizer(options.AuthToken, options.AllowedOrigins);
+        _httpEndpoint = new HttpRpcEndpoint(Dispatcher, options.MaxMessageBytes);
+    }
+
+    /// <summary>The engine every endpoint calls.</summary>
+    public RpcDispatcher Dispatcher { get; }
+
+    /// <summary>The port listened on (the real one when <c>--port 0</c> was given); valid after <see cref="Start"/>.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>The WebSocket URL clients use, e.g. <c>ws://0.0.0.0:8002/ws</c>.</summary>
+    public string Url => string.Create(CultureInfo.InvariantCulture, $"ws://{UrlHost(_options.Host)}:{Port}{_options.Path}");
+
+    /// <summary>WebSocket connections open now.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>True once shutdown has begun.</summary>
+    public bool IsStopping => _stopping;
+
+    /// <summary>Completes when <see cref="RequestStop"/> is called (by a signal handler, for instance).</summary>
+    public Task StopRequested => _stopRequested.Task;
+
+    /// <summary>Binds and starts serving. Logs the two startup lines with the real port.</summary>
+    public void Start()
+    {
+        _log.Starting(_options.Host, _options.Port, _options.Path);
+        Port = ListenerBinding.Start(_listener, _options.Host, _options.Port, out bool tuned);
+        if (!tuned)
+        {
+            _log.Warning("Could not set TCP_NODELAY and keep-alive on the listening socket; pipelined answers may be delayed");
+        }
+
+        _log.Started(Url);
+        _acceptLoop = AcceptLoopAsync();
+        if (_options.IdleTimeout > TimeSpan.Zero)
+        {
+            _idleSweeper = SweepIdleConnectionsAsync();
+        }
+    }
+
+    /// <summary>Asks for a graceful stop; whoever awaits <see cref="StopRequested"/> then calls <see cref="StopAsync"/>.</summary>
+    public void RequestStop() => _stopRequested.TrySetResult();
+
+    /// <summary>
+    /// Graceful shutdown: <c>/healthz</c> turns 503 and new calls get -32000; calls in flight finish
+    /// (up to <c>--shutdown-timeout</c>, then they are cancelled); every client gets close 1001, sent
+    /// before the listener stops (HttpListener.Stop closes upgraded sockets without a close frame).
+    /// </summary>
+    public Task StopAsync() => _stopTask ??= StopCoreAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopped.Dispose();
+    }
+
+    private async Task StopCoreAsync()
+    {
+        _stopping = true;
+        Dispatcher.BeginShutdown();
+        long started = Stopwatch.GetTimestamp();
+        int inFlight = CallsInFlight();
+        _log.Info(string.Create(CultureInfo.InvariantCulture,
+            $"Shutting down: waiting for {inFlight} call(s) in flight (up to {_options.ShutdownTimeout.TotalSeconds:0.###} s)"));
+
+        // Calls in flight are polled: they live on many connections, and shutdown is rare.
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10)))
+        {
+            while (CallsInFlight() > 0 && Stopwatch.GetElapsedTime(started) < _options.ShutdownTimeout)
+            {
+                await timer.WaitForNextTickAsync().ConfigureAwait(false);
+            }
+        }
+
+        WebSocketConnection[] open = _connections.Snapshot();
+        int unfinished = CallsInFlight();
+        if (unfinished > 0)
+        {
+            _log.Warning(string.Create(CultureInfo.InvariantCulture,
+                $"Shutdown timeout reached with {unfinished} call(s) still running; cancelling them"));
+            foreach (WebSocketConnection connection in open)
+            {
+                connection.CancelCalls();
+            }
+        }
+
+        _log.Info(string.Create(CultureInfo.InvariantCulture, $"Closing {open.Length} client connection(s) with 1001 (server shutting down)"));
+        foreach (WebSocketConnection connection in open)
+        {
+            connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+        }
+
+        // Clients answer the close frame at once; one second is plenty, and keeps the exit within
+        // --shutdown-timeout + 1 s. Whoever has not answered by then is dropped.
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10)))
+        {
+            long closing = Stopwatch.GetTimestamp();
+            while (_connections.Count > 0 && Stopwatch.GetElapsedTime(closing) < TimeSpan.FromSeconds(1))
+            {
+                await timer.WaitForNextTickAsync().ConfigureAwait(false);
+            }
+        }
+
+        foreach (WebSocketConnection connection in _connections.Snapshot())
+        {
+            connection.Abort();
+        }
+
+        _stopped.Cancel();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        if (_idleSweeper is not null)
+        {
+            await _idleSweeper.ConfigureAwait(false);
+        }
+
+        _log.Info("Server stopped");
+    }
+
+    private int CallsInFlight() => _connections.CallsInFlight() + Volatile.Read(ref _httpCallsInFlight);
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopped.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                if (_stopped.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                _log.Warning($"Accept failed: {exception.Message}");
+                continue;
+            }
+
+            _ = HandleAsync(context);
+        }
+    }
+
+    private async Task SweepIdleConnectionsAsync()
+    {
+        TimeSpan timeout = _options.IdleTimeout;
+        TimeSpan period = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 4, 50, 1000));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopped.Token).ConfigureAwait(false))
+            {
+                long now = Environment.TickCount64;
+                foreach (WebSocketConnection connection in _connections.Snapshot())
+                {
+                    // A connection waiting for an answer is not idle, however long the call takes.
+                    if (connection.CallsInFlight == 0 && now - connection.LastActivity >= (long)timeout.TotalMilliseconds)
+                    {
+                        _log.Info($"Closing idle connection {connection.RemoteEndPoint} (no message for {timeout.TotalSeconds:0.###} s)");
+                        connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "idle timeout");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown.
+        }
+    }
+
+    private static string UrlHost(string host) =>
+        IPAddress.TryParse(host, out IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? "[" + host + "]"
+            : host;
+}

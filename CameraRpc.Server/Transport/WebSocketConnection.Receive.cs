@@ -1,0 +1,137 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using CameraRpc.Protocol;
+
+namespace CameraRpc.Server.Transport;
+
+internal sealed partial class WebSocketConnection
+{
+    /// <summary>
+    /// Reads messages until the client closes, a message is too big, or the connection breaks. Each
+    /// complete message is dispatched at once; the loop only waits for a free call permit.
+    /// </summary>
+    private async Task<CloseReason> ReadLoopAsync()
+    {
+        while (true)
+        {
+            // Back-pressure: at --max-concurrency calls in flight, stop reading until one finishes.
+            await _permits.WaitAsync().ConfigureAwait(false);
+
+            // Wait for the next frame without holding a buffer, so that idle connections cost little.
+            ValueWebSocketReceiveResult result = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                _permits.Release();
+                return CloseReason.PeerClosed;
+            }
+
+            WebSocketMessageType type = result.MessageType;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveSize, _maxMessageBytes + 1));
+            int count = 0;
+            bool complete = result.EndOfMessage;
+            try
+            {
+                while (!complete)
+                {
+                    if (count == buffer.Length)
+                    {
+                        if (buffer.Length > _maxMessageBytes)
+                        {
+                            break; // a byte more than allowed is already here
+                        }
+
+                        buffer = Grow(buffer, count);
+                    }
+
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        _permits.Release();
+                        return CloseReason.PeerClosed;
+                    }
+
+                    count += result.Count;
+                    complete = result.EndOfMessage;
+                }
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                _permits.Release();
+                throw;
+            }
+
+            _metrics.AddReceivedBytes(count);
+            if (count > _maxMessageBytes || !complete)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                _permits.Release();
+                return CloseReason.MessageTooBig;
+            }
+
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+            Dispatch(buffer, count, type);
+        }
+    }
+
+    private byte[] Grow(byte[] buffer, int count)
+    {
+        int size = (int)Math.Min((long)buffer.Length * 2, (long)_maxMessageBytes + 1);
+        byte[] grown = ArrayPool<byte>.Shared.Rent(size);
+        buffer.AsSpan(0, count).CopyTo(grown);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return grown;
+    }
+
+    /// <summary>
+    /// Starts the calls of one message. A message whose calls complete synchronously (the common
+    /// case) is answered here without allocating; only a pending call gets a task of its own.
+    /// </summary>
+    private void Dispatch(byte[] message, int length, WebSocketMessageType type)
+    {
+        _log.Received(RemoteEndPoint, message.AsSpan(0, length));
+        RpcResponseBuffer answer = RpcResponseBuffer.Rent();
+        ValueTask<bool> pending = _dispatcher.DispatchAsync(message.AsMemory(0, length), answer, Context, _calls.Token);
+        if (pending.IsCompletedSuccessfully)
+        {
+            Complete(pending.Result, message, answer, type);
+        }
+        else
+        {
+            _ = CompleteLaterAsync(pending, message, answer, type);
+        }
+    }
+
+    private async Task CompleteLaterAsync(ValueTask<bool> pending, byte[] message, RpcResponseBuffer answer, WebSocketMessageType type)
+    {
+        bool answered;
+        try
+        {
+            answered = await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // The engine answers every handler failure itself; reaching here is a bug in the engine.
+            _log.Error($"Dispatch failed for {RemoteEndPoint}: {exception.GetType().Name}");
+            answered = false;
+        }
+
+        Complete(answered, message, answer, type);
+    }
+
+    private void Complete(bool answered, byte[] message, RpcResponseBuffer answer, WebSocketMessageType type)
+    {
+        ArrayPool<byte>.Shared.Return(message);
+        if (answered)
+        {
+            Enqueue(answer, type);
+        }
+        else
+        {
+            RpcResponseBuffer.Return(answer);
+        }
+
+        _permits.Release();
+    }
+}

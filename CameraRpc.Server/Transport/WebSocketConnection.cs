@@ -1,0 +1,212 @@
+using System.Buffers;
+using System.Net;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using CameraRpc.Protocol;
+using CameraRpc.Server.Logging;
+using CameraRpc.Server.Metrics;
+
+namespace CameraRpc.Server.Transport;
+
+/// <summary>
+/// One WebSocket peer: a read loop that assembles messages and starts their calls, and a single
+/// writer that sends answers, notifications and finally the close frame, in that order.
+/// </summary>
+/// <remarks>
+/// <para>Concurrency: one reader and one writer, as a WebSocket allows one receive and one send at a
+/// time. Calls run concurrently up to <c>--max-concurrency</c>; the reader takes a permit before it
+/// reads the next message, so a connection at its limit simply stops reading (back-pressure through
+/// TCP) and no message is ever dropped. Answers go to the writer through an unbounded queue whose
+/// byte size is capped: a client that sends but never reads is aborted rather than buffered forever.</para>
+/// <para>Memory: an idle connection holds no receive buffer; a zero-byte receive waits for the next
+/// frame and a pooled buffer is rented only while a message is being read and dispatched.</para>
+/// </remarks>
+internal sealed partial class WebSocketConnection : IRpcNotificationSink
+{
+    private const int InitialReceiveSize = 4096;
+
+    /// <summary>How long a client gets to answer our close frame before the connection is aborted.</summary>
+    internal static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly WebSocket _socket;
+    private readonly RpcDispatcher _dispatcher;
+    private readonly ServerLog _log;
+    private readonly ServerMetrics _metrics;
+    private readonly int _maxMessageBytes;
+    private readonly int _maxConcurrency;
+    private readonly long _maxQueuedBytes;
+    private readonly SemaphoreSlim _permits;
+    private readonly CancellationTokenSource _calls = new();
+    private readonly Channel<OutboundMessage> _outbound = Channel.CreateUnbounded<OutboundMessage>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
+
+    private long _queuedBytes;
+    private long _lastActivity = Environment.TickCount64;
+    private int _closeQueued;
+
+    public WebSocketConnection(
+        long id, WebSocket socket, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
+        int maxMessageBytes, int maxConcurrency)
+    {
+        Id = id;
+        _socket = socket;
+        _dispatcher = dispatcher;
+        _log = log;
+        _metrics = metrics;
+        _maxMessageBytes = maxMessageBytes;
+        _maxConcurrency = maxConcurrency;
+
+        // Enough for every call in flight to have a full-size answer waiting, and then some.
+        _maxQueuedBytes = Math.Max(4L * maxMessageBytes, 16L * 1024 * 1024);
+        _permits = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+        RemoteEndPoint = remoteEndPoint?.ToString() ?? "unknown";
+        Context = new RpcContext(dispatcher, id, remoteEndPoint, this);
+    }
+
+    /// <summary>A number unique to this connection within the process.</summary>
+    public long Id { get; }
+
+    /// <summary>The client's address as logged, e.g. <c>127.0.0.1:54321</c>.</summary>
+    public string RemoteEndPoint { get; }
+
+    /// <summary>What the connection's calls see.</summary>
+    public RpcContext Context { get; }
+
+    /// <summary><see cref="Environment.TickCount64"/> of the last inbound message (for <c>--idle-timeout</c>).</summary>
+    public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    /// <summary>Calls of this connection running now.</summary>
+    public int CallsInFlight => _maxConcurrency - _permits.CurrentCount;
+
+    /// <summary>Serves the connection until it is closed or broken. Never throws.</summary>
+    public async Task RunAsync()
+    {
+        Task writer = WriteLoopAsync();
+        CloseReason reason;
+        try
+        {
+            reason = await ReadLoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            reason = CloseReason.Faulted;
+        }
+
+        if (reason == CloseReason.Faulted)
+        {
+            // Nobody is left to answer: stop the calls, drop what is queued.
+            _calls.Cancel();
+        }
+
+        // Every call of this connection ends before its answers are flushed and the close goes out.
+        await WaitForCallsAsync().ConfigureAwait(false);
+        if (reason == CloseReason.MessageTooBig)
+        {
+            QueueClose(WebSocketCloseStatus.MessageTooBig, $"message larger than {_maxMessageBytes} bytes");
+        }
+        else if (reason == CloseReason.PeerClosed)
+        {
+            // Answer the client's close (a no-op when the close was ours and this was its reply).
+            QueueClose(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, string.Empty);
+        }
+
+        _outbound.Writer.TryComplete();
+        await writer.ConfigureAwait(false);
+
+        if (reason == CloseReason.MessageTooBig)
+        {
+            await AwaitCloseReplyAsync().ConfigureAwait(false);
+        }
+
+        _socket.Abort(); // releases the socket whatever state the handshake reached
+        _socket.Dispose();
+        _calls.Dispose();
+        _log.ConnectionClosed(RemoteEndPoint, (int?)_socket.CloseStatus, reason.ToString());
+    }
+
+    /// <summary>
+    /// Starts a server-side close: answers already queued go first, then the close frame. The read
+    /// loop ends when the client answers it; a client that does not is aborted after
+    /// <see cref="CloseHandshakeTimeout"/>.
+    /// </summary>
+    public void BeginClose(WebSocketCloseStatus status, string description)
+    {
+        if (QueueClose(status, description))
+        {
+            _ = AbortIfNotClosedAsync();
+        }
+    }
+
+    /// <summary>Cancels the calls still running (shutdown ran out of time, or the client is gone).</summary>
+    public void CancelCalls()
+    {
+        try
+        {
+            _calls.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already finished.
+        }
+    }
+
+    /// <summary>Drops the connection at once, without a close handshake.</summary>
+    public void Abort() => _socket.Abort();
+
+    private bool QueueClose(WebSocketCloseStatus status, string description)
+    {
+        if (Interlocked.Exchange(ref _closeQueued, 1) != 0)
+        {
+            return false;
+        }
+
+        _outbound.Writer.TryWrite(OutboundMessage.Close(status, description));
+        return true;
+    }
+
+    private async Task AbortIfNotClosedAsync()
+    {
+        await Task.Delay(CloseHandshakeTimeout).ConfigureAwait(false);
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseSent or WebSocketState.CloseReceived)
+        {
+            _socket.Abort();
+        }
+    }
+
+    private async Task WaitForCallsAsync()
+    {
+        // Holding every permit means no call is running.
+        for (int i = 0; i < _maxConcurrency; i++)
+        {
+            await _permits.WaitAsync().ConfigureAwait(false);
+        }
+
+        _permits.Release(_maxConcurrency);
+    }
+
+    /// <summary>After our 1009, reads and discards until the client's close frame, for a clean handshake.</summary>
+    private async Task AwaitCloseReplyAsync()
+    {
+        using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(InitialReceiveSize);
+        try
+        {
+            while (_socket.State == WebSocketState.CloseSent)
+            {
+                ValueWebSocketReceiveResult result = await _socket.ReceiveAsync(scratch.AsMemory(), timeout.Token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client did not finish the handshake; the abort that follows is all that is left.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+}

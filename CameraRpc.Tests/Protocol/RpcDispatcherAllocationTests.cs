@@ -1,0 +1,51 @@
+using System.Text;
+using CameraRpc.Protocol;
+using CameraRpc.Tests.TestSupport;
+
+namespace CameraRpc.Tests.Protocol;
+
+/// <summary>
+/// Allocation is deterministic, so it can be asserted: the hot path allocates nothing per call once warm.
+/// </summary>
+[NonParallelizable]
+public sealed class RpcDispatcherAllocationTests
+{
+    private const int Calls = 1000;
+
+    [TestCase("""{"jsonrpc":"2.0","method":"ping","id":1}""", 0)]
+    [TestCase("""{"jsonrpc":"2.0","method":"ping","params":[],"id":"abc"}""", 0)]
+    [TestCase("""{"jsonrpc":"2.0","method":"echo","params":["hello camera"],"id":2}""", 0)]
+    [TestCase("""{"jsonrpc":"2.0","method":"echo","params":{"message":{"exposure":1.5}},"id":3}""", 0)]
+    public void a_warm_dispatch_allocates_at_most(string request, long bytesPerCall)
+    {
+        var dispatcher = new RpcDispatcher(BuiltInRpcMethods.Table);
+        var context = new RpcContext(dispatcher, 1, null, null);
+        byte[] message = Encoding.UTF8.GetBytes(request);
+        RpcResponseBuffer output = RpcResponseBuffer.Rent();
+
+        for (int i = 0; i < 100; i++)
+        {
+            Dispatch(dispatcher, context, message, output); // warm-up: JIT, pools, writer
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Calls; i++)
+        {
+            Dispatch(dispatcher, context, message, output);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        (allocated / Calls).Should().BeLessThanOrEqualTo(bytesPerCall, $"{allocated} bytes were allocated over {Calls} calls");
+        RpcResponseBuffer.Return(output);
+    }
+
+    private static void Dispatch(RpcDispatcher dispatcher, RpcContext context, byte[] message, RpcResponseBuffer output)
+    {
+        output.Clear();
+        ValueTask<bool> pending = dispatcher.DispatchAsync(message, output, context);
+        if (!pending.IsCompletedSuccessfully || !pending.Result)
+        {
+            throw new AssertionException("a built-in call must complete synchronously with an answer");
+        }
+    }
+}
