@@ -77,6 +77,12 @@ public sealed partial class RpcMethodGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Inaccessible, methodLocation, methodDisplay, inaccessibleReason));
             }
 
+            // A type parameter would also fail every type check below; one diagnostic says it better.
+            if (method.IsGenericMethod)
+            {
+                return new RpcMethodParseResult(null, nameLocation, diagnostics.ToEquatableArray());
+            }
+
             string? jsonContext = FindJsonContext(method.ContainingType) ?? FindJsonContext(context.SemanticModel.Compilation.Assembly);
 
             var parameters = new List<RpcParameterSpec>();
