@@ -201,6 +201,7 @@ public sealed partial class RpcMethodGenerator
                     writer.WriteLine("case " + slot + ":");
                     writer.Indent();
                     EmitRead(writer, parameter, "arg" + index, fieldByKey);
+                    writer.WriteLine();
                     if (!parameter.IsOptional)
                     {
                         writer.WriteLine("given" + index + " = true;");
