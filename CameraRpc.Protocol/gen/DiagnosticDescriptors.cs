@@ -1,0 +1,61 @@
+using Microsoft.CodeAnalysis;
+
+namespace CameraRpc.Protocol.Generator;
+
+/// <summary>
+/// The CRPC diagnostics: every mistake in an <c>[RpcMethod]</c> signature is a compile-time error,
+/// never a runtime surprise (contract section 3, "Adding a method"). Ids are listed in
+/// AnalyzerReleases.Unshipped.md.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "CameraRpc";
+
+    public static readonly DiagnosticDescriptor MethodNotStatic = new(
+        id: "CRPC001",
+        title: "RPC method must be static",
+        messageFormat: "The [RpcMethod] method '{0}' must be static",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor DuplicateName = new(
+        id: "CRPC002",
+        title: "Duplicate RPC method name",
+        messageFormat: "The RPC method name '{0}' is already used by '{1}'",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnsupportedParameterType = new(
+        id: "CRPC003",
+        title: "Unsupported RPC parameter type",
+        messageFormat: "The parameter '{0}' has type '{1}', which [RpcMethod] cannot bind; use a string, number, bool, enum, array, JsonElement or RpcRawJson, or name a JsonSerializerContext with [RpcJsonContext] on the class or assembly",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnsupportedReturnType = new(
+        id: "CRPC004",
+        title: "Unsupported RPC return type",
+        messageFormat: "The return type '{0}' of '{1}' cannot be written as a JSON-RPC result; return void, Task, ValueTask or a supported type (name a JsonSerializerContext with [RpcJsonContext] for other types)",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor InvalidName = new(
+        id: "CRPC005",
+        title: "Invalid RPC method name",
+        messageFormat: "The RPC method name '{0}' is empty or starts with 'rpc.', which the JSON-RPC specification reserves for the system",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor Inaccessible = new(
+        id: "CRPC006",
+        title: "RPC method cannot be called by generated code",
+        messageFormat: "'{0}' cannot be called by the generated method table: {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+}
