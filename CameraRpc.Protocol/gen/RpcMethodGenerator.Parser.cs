@@ -149,16 +149,16 @@ public sealed partial class RpcMethodGenerator
         /// The table of a compilation: the valid methods, ordinal-sorted by RPC name so the output is
         /// deterministic. A name used twice keeps only its first method (CRPC002 reports the others).
         /// </summary>
-        public static RpcTableSpec? BuildTable(ImmutableArray<RpcMethodParseResult> results, string? assemblyName)
+        public static RpcTableSpec? BuildTable(ImmutableArray<RpcMethodParseResult> results, string? assemblyName, bool referencesProtocol)
         {
-            if (results.IsDefaultOrEmpty)
+            if (results.IsDefaultOrEmpty && !referencesProtocol)
             {
                 return null;
             }
 
             var methods = new List<RpcMethodSpec>();
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (RpcMethodParseResult result in OrderBySource(results))
+            foreach (RpcMethodParseResult result in OrderBySource(results.IsDefault ? ImmutableArray<RpcMethodParseResult>.Empty : results))
             {
                 if (result.Method is not null && names.Add(result.Method.RpcName))
                 {

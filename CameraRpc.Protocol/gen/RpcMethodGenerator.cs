@@ -28,8 +28,11 @@ public sealed partial class RpcMethodGenerator : IIncrementalGenerator
                 transform: static (syntaxContext, cancellationToken) => Parser.Parse(syntaxContext, cancellationToken))
             .WithTrackingName(TrackingNames.Methods);
 
-        IncrementalValueProvider<string?> assemblyName = context.CompilationProvider
-            .Select(static (compilation, _) => compilation.AssemblyName)
+        // The assembly name gives the namespace; whether the compilation references CameraRpc.Protocol
+        // decides whether an empty table is emitted, so that a project which references the engine can
+        // always name its GeneratedRpcMethods.Table, even before its first [RpcMethod].
+        IncrementalValueProvider<(string? Name, bool ReferencesProtocol)> assemblyName = context.CompilationProvider
+            .Select(static (compilation, _) => (compilation.AssemblyName, compilation.GetTypeByMetadataName(RpcMethodAttributeName) is not null))
             .WithTrackingName(TrackingNames.AssemblyName);
 
         IncrementalValueProvider<ImmutableArray<RpcMethodParseResult>> collected = methods
@@ -38,7 +41,7 @@ public sealed partial class RpcMethodGenerator : IIncrementalGenerator
 
         IncrementalValueProvider<RpcTableSpec?> table = collected
             .Combine(assemblyName)
-            .Select(static (input, _) => Parser.BuildTable(input.Left, input.Right))
+            .Select(static (input, _) => Parser.BuildTable(input.Left, input.Right.Name, input.Right.ReferencesProtocol))
             .WithTrackingName(TrackingNames.Table);
 
         IncrementalValueProvider<EquatableArray<DiagnosticInfo>> diagnostics = collected
@@ -47,7 +50,7 @@ public sealed partial class RpcMethodGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(table, static (output, spec) =>
         {
-            // No [RpcMethod] in this compilation: nothing to add, not even an empty class.
+            // Not a CameraRpc project at all: nothing to add, not even an empty class.
             if (spec is not null)
             {
                 output.AddSource(Emitter.FileName, Emitter.Emit(spec));

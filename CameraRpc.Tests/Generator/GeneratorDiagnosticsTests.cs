@@ -177,10 +177,18 @@ public sealed class GeneratorDiagnosticsTests
     }
 
     [Test]
-    public void a_compilation_without_rpc_methods_gets_no_source()
+    public void a_compilation_without_rpc_methods_gets_an_empty_table_it_can_name()
     {
-        (GeneratorRunResult result, _) = CompilationHelper.Run(CompilationHelper.CreateCompilation("Empty", "public static class Nothing { }"));
-        result.GeneratedSources.Should().BeEmpty();
+        const string source = """
+            public static class Nothing
+            {
+                public static int Count => Empty.GeneratedRpcMethods.Table.Methods.Count;
+            }
+            """;
+        (GeneratorRunResult result, Compilation output) = CompilationHelper.Run(CompilationHelper.CreateCompilation("Empty", source));
         result.Diagnostics.Should().BeEmpty();
+        CompilationHelper.GeneratedSource(result).Should().Contain("namespace Empty");
+        output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Should().BeEmpty(
+            "a project that references the engine can name its table before it has a method");
     }
 }
