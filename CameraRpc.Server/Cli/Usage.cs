@@ -41,16 +41,17 @@ internal static class Usage
               {ProgramName} call METHOD [PARAMS_JSON] [--url URL] [--notify]
               {ProgramName} probe [--url URL] [--simple]
               {ProgramName} bench [--url URL] [--connections N] [--duration S] [--warmup S]
-                                  [--pipeline D] [--method M] [--params JSON] [--json]
+                                     [--pipeline D] [--method M] [--params JSON] [--json]
               {ProgramName} --help | --version
 
             serve options (each also from CAMERARPC_<NAME> and a --config JSON file;
             command line > environment > config file > default):
-              --config FILE                JSON file of options, keys camelCase (env {OptionDefinitions.ConfigEnvVar})
 
             """);
 
         const int FlagColumn = 29;
+        text.Append($"  {OptionDefinitions.ConfigFlag} FILE".PadRight(FlagColumn)).Append(' ')
+            .Append("JSON file of options, keys camelCase; env ").Append(OptionDefinitions.ConfigEnvVar).Append('\n');
         foreach (OptionDefinition option in OptionDefinitions.All)
         {
             string flag = $"  {option.Flag} {option.ValueName}";

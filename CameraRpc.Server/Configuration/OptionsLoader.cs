@@ -151,7 +151,7 @@ internal static class OptionsLoader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            return $"cannot read config file '{path}': {ex.Message}";
+            return $"cannot read config file '{path}': {FileErrorText.Describe(ex)}";
         }
 
         JsonDocument document;

@@ -82,6 +82,13 @@ internal sealed class LogSink : IAsyncDisposable
             try
             {
                 string fullPath = Path.GetFullPath(options.LogFile);
+                if (Directory.Exists(fullPath))
+                {
+                    sink = null;
+                    error = $"cannot open log file '{options.LogFile}': it is a folder";
+                    return false;
+                }
+
                 string? folder = Path.GetDirectoryName(fullPath);
                 if (!string.IsNullOrEmpty(folder))
                 {
@@ -94,7 +101,7 @@ internal sealed class LogSink : IAsyncDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
             {
                 sink = null;
-                error = $"cannot open log file '{options.LogFile}': {ex.Message}";
+                error = $"cannot open log file '{options.LogFile}': {FileErrorText.Describe(ex)}";
                 return false;
             }
         }

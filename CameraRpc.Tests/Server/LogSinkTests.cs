@@ -86,6 +86,16 @@ public sealed class LogSinkTests
     }
 
     [Test]
+    public void a_log_file_path_naming_a_folder_is_reported_as_such()
+    {
+        Directory.CreateDirectory(_folder);
+
+        LogSink.TryCreate(ServerOptions.Default with { LogFile = _folder }, out _, out string? error).Should().BeFalse();
+
+        error.Should().Be($"cannot open log file '{_folder}': it is a folder");
+    }
+
+    [Test]
     [CancelAfter(10_000)]
     public async Task a_full_queue_drops_lines_without_blocking_and_counts_them(CancellationToken cancellationToken)
     {
