@@ -66,25 +66,25 @@ internal static class Usage
         text.Append($"""
 
             call: sends one request (or with --notify a notification) and prints the response JSON.
-              METHOD                       the method name
-              PARAMS_JSON                  params as a JSON array or object (default: none)
-              --url URL                    server URL (default {DefaultUrl})
-              --notify                     send a notification; nothing is answered
+              METHOD                      the method name
+              PARAMS_JSON                 params as a JSON array or object (default: none)
+              --url URL                   server URL (default {DefaultUrl})
+              --notify                    send a notification; nothing is answered
 
             probe: the operator's smoke test of a live server: ping (round trip against a 50 ms
             threshold), an unknown method, malformed JSON; one line per check.
-              --url URL                    server URL (default {DefaultUrl})
-              --simple                     run the ping check only
+              --url URL                   server URL (default {DefaultUrl})
+              --simple                    run the ping check only
 
             bench: closed-loop load generator, N connections with D requests in flight on each.
-              --url URL                    server URL (default {DefaultUrl})
-              --connections N              connections (default 10)
-              --duration S                 seconds measured (default 10)
-              --warmup S                   seconds run before measuring (default 2)
-              --pipeline D                 requests in flight per connection (default 1)
-              --method M                   method called (default ping)
-              --params JSON                params of each call (default: none)
-              --json                       print the report as JSON
+              --url URL                   server URL (default {DefaultUrl})
+              --connections N             connections (default 10)
+              --duration S                seconds measured (default 10)
+              --warmup S                  seconds run before measuring (default 2)
+              --pipeline D                requests in flight per connection (default 1)
+              --method M                  method called (default ping)
+              --params JSON               params of each call (default: none)
+              --json                      print the report as JSON
 
             Exit codes:
               serve    {ExitCodes.Success} after a graceful shutdown (SIGTERM/SIGINT), {ExitCodes.StartupFailure} on a startup failure

@@ -161,7 +161,8 @@ internal static class OptionsLoader
         }
         catch (JsonException ex)
         {
-            return $"malformed config file '{path}': {ex.Message}";
+            // Position only: the message is a resource key in the AOT build (UseSystemResourceKeys).
+            return $"malformed config file '{path}': invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}";
         }
 
         using (document)

@@ -313,16 +313,17 @@ public sealed class OptionsLoaderTests
         result.Error.Should().Be($"unknown key 'maxConections' in config file '{config}'");
     }
 
-    [TestCase("{ \"port\": ")]
-    [TestCase("[1, 2]")]
-    [TestCase("")]
-    public void a_malformed_config_file_is_an_error(string json)
+    [TestCase("{ \"port\": ", "invalid JSON at line 1")]
+    [TestCase("{\n  \"port\": 1\n  \"host\": \"x\"\n}", "invalid JSON at line 3")]
+    [TestCase("[1, 2]", "expected a JSON object of options")]
+    [TestCase("", "invalid JSON at line 1")]
+    public void a_malformed_config_file_is_an_error_saying_where(string json, string reason)
     {
         string config = WriteConfig(json);
 
         OptionsResult result = OptionsLoader.Load(["--config", config], _ => null);
 
-        result.Error.Should().StartWith($"malformed config file '{config}': ");
+        result.Error.Should().StartWith($"malformed config file '{config}': {reason}");
     }
 
     [Test]
