@@ -1,0 +1,99 @@
+using System.Text;
+using CameraRpc.Server.Configuration;
+
+namespace CameraRpc.Server.Cli;
+
+/// <summary>The <c>--help</c> text of every command and the <c>--version</c> string.</summary>
+/// <remarks>
+/// The <c>serve</c> option list is generated from <see cref="OptionDefinitions"/>, so help can never
+/// disagree with what the loader accepts.
+/// </remarks>
+internal static class Usage
+{
+    /// <summary>
+    /// The product version. A constant because reading assembly attributes needs reflection; a test keeps
+    /// it equal to the assembly's version (Directory.Build.props).
+    /// </summary>
+    public const string Version = "1.0.0";
+
+    /// <summary>The executable's name as users type it.</summary>
+    public const string ProgramName = "CameraRpc.Server";
+
+    /// <summary>The URL <c>call</c>, <c>probe</c> and <c>bench</c> connect to by default.</summary>
+    public const string DefaultUrl = "ws://127.0.0.1:8002/ws";
+
+    private static readonly Lazy<string> s_text = new(BuildText);
+
+    /// <summary>What <c>--version</c> prints.</summary>
+    public static string VersionText => $"{ProgramName} {Version}";
+
+    /// <summary>What <c>--help</c> prints: every command, the serve options, the exit codes.</summary>
+    public static string Text => s_text.Value;
+
+    private static string BuildText()
+    {
+        var text = new StringBuilder(4096);
+        text.Append($"""
+            {ProgramName} {Version} - JSON-RPC 2.0 server over WebSocket (and HTTP POST)
+
+            Usage:
+              {ProgramName} [serve] [options]                  run the server (the default command)
+              {ProgramName} call METHOD [PARAMS_JSON] [--url URL] [--notify]
+              {ProgramName} probe [--url URL] [--simple]
+              {ProgramName} bench [--url URL] [--connections N] [--duration S] [--warmup S]
+                                     [--pipeline D] [--method M] [--params JSON] [--json]
+              {ProgramName} --help | --version
+
+            serve options (each also from CAMERARPC_<NAME> and a --config JSON file;
+            command line > environment > config file > default):
+
+            """);
+
+        const int FlagColumn = 29;
+        text.Append($"  {OptionDefinitions.ConfigFlag} FILE".PadRight(FlagColumn)).Append(' ')
+            .Append("JSON file of options, keys camelCase; env ").Append(OptionDefinitions.ConfigEnvVar).Append('\n');
+        foreach (OptionDefinition option in OptionDefinitions.All)
+        {
+            string flag = $"  {option.Flag} {option.ValueName}";
+            text.Append(flag.PadRight(FlagColumn)).Append(' ').Append(option.Help).Append('\n');
+            text.Append(new string(' ', FlagColumn + 1))
+                .Append("default ").Append(option.DefaultText)
+                .Append("; env ").Append(option.EnvVar)
+                .Append("; config \"").Append(option.ConfigKey).Append('"')
+                .Append('\n');
+        }
+
+        text.Append($"""
+
+            call: sends one request (or with --notify a notification) and prints the response JSON.
+              METHOD                      the method name
+              PARAMS_JSON                 params as a JSON array or object (default: none)
+              --url URL                   server URL (default {DefaultUrl})
+              --notify                    send a notification; nothing is answered
+
+            probe: the operator's smoke test of a live server: ping (round trip against a 50 ms
+            threshold), an unknown method, malformed JSON; one line per check.
+              --url URL                   server URL (default {DefaultUrl})
+              --simple                    run the ping check only
+
+            bench: closed-loop load generator, N connections with D requests in flight on each.
+              --url URL                   server URL (default {DefaultUrl})
+              --connections N             connections (default 10)
+              --duration S                seconds measured (default 10)
+              --warmup S                  seconds run before measuring (default 2)
+              --pipeline D                requests in flight per connection (default 1)
+              --method M                  method called (default ping)
+              --params JSON               params of each call (default: none)
+              --json                      print the report as JSON
+
+            Exit codes:
+              serve    {ExitCodes.Success} after a graceful shutdown (SIGTERM/SIGINT), {ExitCodes.StartupFailure} on a startup failure
+              call     {ExitCodes.Success} result, {ExitCodes.ErrorAnswer} error response, {ExitCodes.CannotConnect} cannot connect
+              probe    {ExitCodes.Success} every check passed, {ExitCodes.ProbeFailed} a check failed, {ExitCodes.CannotConnect} cannot connect
+              bench    {ExitCodes.Success} no request lost or failed, {ExitCodes.BenchFailed} otherwise, {ExitCodes.CannotConnect} cannot connect
+              --help, --version  {ExitCodes.Success}
+
+            """);
+        return text.ToString();
+    }
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+
+namespace CameraRpc.Server.Configuration;
+
+/// <summary>What <see cref="OptionsLoader.Load"/> produced: the options, or the one line saying why not.</summary>
+internal sealed class OptionsResult
+{
+    private OptionsResult(ServerOptions? options, string? error, string? configFile)
+    {
+        Options = options;
+        Error = error;
+        ConfigFile = configFile;
+    }
+
+    /// <summary>The options; null when loading failed.</summary>
+    public ServerOptions? Options { get; }
+
+    /// <summary>The error, naming the option and the bad value; null on success.</summary>
+    public string? Error { get; }
+
+    /// <summary>The config file that was read, if any (worth a startup log line).</summary>
+    public string? ConfigFile { get; }
+
+    [MemberNotNullWhen(true, nameof(Options))]
+    [MemberNotNullWhen(false, nameof(Error))]
+    public bool Succeeded => Options is not null;
+
+    public static OptionsResult Success(ServerOptions options, string? configFile) => new(options, null, configFile);
+
+    public static OptionsResult Failure(string error) => new(null, error, null);
+}
+
+/// <summary>
+/// Builds <see cref="ServerOptions"/> from the command line, <c>CAMERARPC_*</c> environment variables
+/// and a <c>--config</c> JSON file, in that order of precedence, over the defaults.
+/// </summary>
+/// <remarks>
+/// Every source is checked completely before the server starts: an unknown option, a bad value, or an
+/// unreadable or malformed config file is a startup failure whose message names the option (contract §1).
+/// No reflection: the config file is read with <see cref="JsonDocument"/> and mapped through
+/// <see cref="OptionDefinitions"/>.
+/// </remarks>
+internal static class OptionsLoader
+{
+    private static readonly JsonDocumentOptions s_configJsonOptions = new()
+    {
+        // Config files are written by hand; comments and a trailing comma are not worth a failed start.
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <param name="args">The <c>serve</c> arguments, without the command word.</param>
+    /// <param name="getEnv">Reads an environment variable (<see cref="Environment.GetEnvironmentVariable(string)"/> in production).</param>
+    public static OptionsResult Load(IReadOnlyList<string> args, Func<string, string?> getEnv)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(getEnv);
+
+        // 1. Command line: split into (option, value) pairs first; they are applied last because they win.
+        var flags = new List<(OptionDefinition Definition, string Value)>();
+        string? configFile = null;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                return OptionsResult.Failure($"unexpected argument '{arg}'");
+            }
+
+            int equals = arg.IndexOf('=');
+            string name = equals < 0 ? arg : arg[..equals];
+            OptionDefinition? definition = OptionDefinitions.FindByFlag(name);
+            bool isConfig = name == OptionDefinitions.ConfigFlag;
+            if (definition is null && !isConfig)
+            {
+                return OptionsResult.Failure($"unknown option '{name}' (see --help)");
+            }
+
+            string value;
+            if (equals >= 0)
+            {
+                value = arg[(equals + 1)..];
+            }
+            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                value = args[++i];
+            }
+            else
+            {
+                return OptionsResult.Failure($"missing value for {name}");
+            }
+
+            if (isConfig)
+            {
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    return OptionsResult.Failure($"invalid value for {OptionDefinitions.ConfigFlag}: '{value}' (expected a file path)");
+                }
+
+                configFile = value;
+            }
+            else
+            {
+                flags.Add((definition!, value));
+            }
+        }
+
+        configFile ??= NonEmpty(getEnv(OptionDefinitions.ConfigEnvVar));
+
+        // 2. Config file, over the defaults.
+        ServerOptions options = ServerOptions.Default;
+        if (configFile is not null)
+        {
+            string? error = ApplyConfigFile(configFile, ref options);
+            if (error is not null)
+            {
+                return OptionsResult.Failure(error);
+            }
+        }
+
+        // 3. Environment, over the config file. An empty variable counts as unset, as shells make
+        // "VAR= cmd" the usual way to clear one.
+        foreach (OptionDefinition definition in OptionDefinitions.All)
+        {
+            string? value = NonEmpty(getEnv(definition.EnvVar));
+            if (value is not null && !definition.TryApply(options, value, out options!))
+            {
+                return OptionsResult.Failure(InvalidValue($"{definition.EnvVar} ({definition.Flag})", value, definition));
+            }
+        }
+
+        // 4. Command line, over everything; a repeated flag's last value wins.
+        foreach ((OptionDefinition definition, string value) in flags)
+        {
+            if (!definition.TryApply(options, value, out options!))
+            {
+                return OptionsResult.Failure(InvalidValue(definition.Flag, value, definition));
+            }
+        }
+
+        return OptionsResult.Success(options, configFile);
+    }
+
+    private static string? ApplyConfigFile(string path, ref ServerOptions options)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return $"cannot read config file '{path}': {FileErrorText.Describe(ex)}";
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes, s_configJsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            // Position only: the message is a resource key in the AOT build (UseSystemResourceKeys).
+            return $"malformed config file '{path}': invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}";
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return $"malformed config file '{path}': expected a JSON object of options";
+            }
+
+            foreach (JsonProperty property in document.RootElement.EnumerateObject())
+            {
+                OptionDefinition? definition = OptionDefinitions.FindByConfigKey(property.Name);
+                if (definition is null)
+                {
+                    return $"unknown key '{property.Name}' in config file '{path}'";
+                }
+
+                string where = $"'{property.Name}' in config file '{path}' ({definition.Flag})";
+                string? value = ToOptionText(property.Value, definition.IsList);
+                if (value is null)
+                {
+                    return InvalidValue(where, property.Value.GetRawText(), definition);
+                }
+
+                if (!definition.TryApply(options, value, out ServerOptions? applied))
+                {
+                    return InvalidValue(where, value, definition);
+                }
+
+                options = applied;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The text a config value stands for: strings as they are, numbers as written (so <c>8002</c> and
+    /// <c>"8002"</c> mean the same), and for a list option an array of strings joined by commas.
+    /// Anything else (objects, booleans, null, nested arrays) has no option meaning.
+    /// </summary>
+    private static string? ToOptionText(JsonElement value, bool isList)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                return value.GetString();
+            case JsonValueKind.Number:
+                return value.GetRawText();
+            case JsonValueKind.Array when isList:
+                var parts = new List<string>();
+                foreach (JsonElement item in value.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.String)
+                    {
+                        return null;
+                    }
+
+                    parts.Add(item.GetString()!);
+                }
+
+                return parts.Count == 0 ? OptionDefinitions.NoneValue : string.Join(',', parts);
+            default:
+                return null;
+        }
+    }
+
+    private static string InvalidValue(string where, string value, OptionDefinition definition) =>
+        $"invalid value for {where}: '{value}' (expected {definition.Expected})";
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

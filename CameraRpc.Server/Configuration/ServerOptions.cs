@@ -1,0 +1,62 @@
+using CameraRpc.Server.Logging;
+
+namespace CameraRpc.Server.Configuration;
+
+/// <summary>
+/// Every <c>serve</c> option of contract §1, with its default. Built once at startup by
+/// <see cref="OptionsLoader"/> and never changed afterwards.
+/// </summary>
+/// <remarks>
+/// The defaults here are the defaults of the product; <see cref="OptionDefinitions"/> holds the text
+/// shown for them in <c>--help</c>, and a test checks that the two agree.
+/// </remarks>
+internal sealed record ServerOptions
+{
+    /// <summary>The options when nothing is configured.</summary>
+    public static ServerOptions Default { get; } = new();
+
+    /// <summary>Address to listen on (<c>0.0.0.0</c>, <c>::</c>, <c>127.0.0.1</c>, a host name…).</summary>
+    public string Host { get; init; } = "0.0.0.0";
+
+    /// <summary>TCP port; 0 lets the system pick a free one.</summary>
+    public int Port { get; init; } = 8002;
+
+    /// <summary>The JSON-RPC endpoint path; always starts with <c>/</c>.</summary>
+    public string Path { get; init; } = "/ws";
+
+    /// <summary>The log file, or null when file logging is off (<c>--log-file none</c>).</summary>
+    public string? LogFile { get; init; } = "logs/server.log";
+
+    /// <summary>The least severe level written.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Info;
+
+    /// <summary>Largest inbound message (WebSocket message or HTTP body), in bytes.</summary>
+    public int MaxMessageBytes { get; init; } = 1_048_576;
+
+    /// <summary>Most calls in one batch.</summary>
+    public int MaxBatch { get; init; } = 1000;
+
+    /// <summary>Most WebSocket connections open at once.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Most calls of one connection executing at once.</summary>
+    public int MaxConcurrency { get; init; } = 64;
+
+    /// <summary>The bearer token clients must present, or null when no authentication is required.</summary>
+    public string? AuthToken { get; init; }
+
+    /// <summary>
+    /// <c>Origin</c> values allowed to upgrade from a browser; empty allows none (other than same
+    /// origin and requests without <c>Origin</c>), and an entry <c>*</c> allows any.
+    /// </summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    /// <summary>Time without an inbound message after which a connection is closed; zero never closes.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>How long shutdown waits for calls in flight.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>True when <see cref="AllowedOrigins"/> contains <c>*</c>.</summary>
+    public bool AllowsAnyOrigin => AllowedOrigins.Contains("*");
+}
