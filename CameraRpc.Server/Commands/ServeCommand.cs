@@ -32,8 +32,7 @@ internal static class ServeCommand
         }
 
         var log = new ServerLog(sink!, options.LogLevel);
-        var metrics = new ServerMetrics(() => sink!.DroppedLines);
-        metrics.HandlerFailed += log.HandlerFailed;
+        var metrics = new ServerMetrics(() => sink!.DroppedLines, (method, exception) => log.HandlerFailed(method.Name, exception));
         RpcMethodTable methods = ServerMethods.Create();
         var server = new RpcServer(options, methods, log, metrics);
         int exitCode = ExitCodes.Success;

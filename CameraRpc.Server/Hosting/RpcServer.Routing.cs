@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.WebSockets;
 using CameraRpc.Server.Endpoints;
 using CameraRpc.Server.Transport;
 

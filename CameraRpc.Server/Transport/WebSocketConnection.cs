@@ -121,7 +121,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         _socket.Abort(); // releases the socket whatever state the handshake reached
         _socket.Dispose();
         _calls.Dispose();
-        _log.ConnectionClosed(RemoteEndPoint, (int?)_socket.CloseStatus, reason.ToString());
+        _log.ConnectionClosed(RemoteEndPoint, (int)(_socket.CloseStatus ?? WebSocketCloseStatus.Empty), reason.ToString());
     }
 
     /// <summary>

@@ -1,0 +1,12 @@
+using System.Net;
+using System.Text;
+using CameraRpc.Server.Metrics;
+
+namespace CameraRpc.Server.Endpoints;
+
+/// <summary><c>GET /metrics</c>: the counters in the Prometheus text format.</summary>
+internal static class MetricsEndpoint
+{
+    public static Task HandleAsync(HttpListenerContext context, ServerMetrics metrics) =>
+        HttpResponses.WriteAsync(context, 200, PrometheusFormatter.ContentType, Encoding.UTF8.GetBytes(PrometheusFormatter.Format(metrics)));
+}
