@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.WebSockets;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -12,7 +13,9 @@ namespace CameraRpc.Server.Client;
 /// every answer's id and result.
 /// </summary>
 /// <remarks>
-/// Built not to be the bottleneck: each connection owns one pre-built request buffer (only the
+/// Built not to be the bottleneck: it speaks WebSocket itself over a plain socket (see
+/// <see cref="WebSocketFraming"/>), so the requests that replace the answers of one read leave in
+/// one write. Each connection owns one pre-built request buffer (only the
 /// id digits are rewritten), one receive buffer, one latency histogram and plain counters, all
 /// touched by that connection's single async loop, so the hot path takes no lock and allocates
 /// nothing. Answers are read with <see cref="Utf8JsonReader"/> straight from the receive buffer.
@@ -47,8 +50,7 @@ internal sealed partial class LoadGenerator
         string? firstConnectError = null;
         int failedConnects = 0;
         long connectStarted = Stopwatch.GetTimestamp();
-        using (var handler = new SocketsHttpHandler { UseProxy = false, ConnectTimeout = _options.ConnectTimeout })
-        using (var invoker = new HttpMessageInvoker(handler))
+        IPEndPoint? endpoint = await ResolveAsync(cancellationToken).ConfigureAwait(false);
         using (var pending = new SemaphoreSlim(_options.MaxPendingConnects))
         {
             var connects = new List<Task>(_options.Connections);
@@ -60,7 +62,9 @@ internal sealed partial class LoadGenerator
                 {
                     try
                     {
-                        (Connection? connection, long ticks, string? error) = await ConnectAsync(invoker, cancellationToken).ConfigureAwait(false);
+                        (Connection? connection, long ticks, string? error) = endpoint is null
+                            ? (null, 0, $"cannot connect to {_options.Url}: cannot resolve {_options.Url.DnsSafeHost}")
+                            : await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
                         connections[index] = connection;
                         lock (connectLatency)
                         {
@@ -218,25 +222,69 @@ internal sealed partial class LoadGenerator
         return Encoding.UTF8.GetBytes(RpcAnswer.Format(message, indented: false));
     }
 
-    private async Task<(Connection? Connection, long Ticks, string? Error)> ConnectAsync(HttpMessageInvoker invoker, CancellationToken cancellationToken)
+    private async Task<IPEndPoint?> ResolveAsync(CancellationToken cancellationToken)
     {
-        var socket = new ClientWebSocket();
+        if (IPAddress.TryParse(_options.Url.DnsSafeHost, out IPAddress? literal))
+        {
+            return new IPEndPoint(literal, _options.Url.Port);
+        }
 
-        // No keep-alive pings: they would add traffic the server has to answer during the measurement.
-        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        try
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(_options.Url.DnsSafeHost, cancellationToken).ConfigureAwait(false);
 
-        // A larger receive buffer lets one read() bring in many pipelined answers.
-        socket.Options.SetBuffer(16 * 1024, 4 * 1024);
+            // IPv4 first: a server on 0.0.0.0 (the default) is not reachable over ::1.
+            IPAddress? address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            return address is null ? null : new IPEndPoint(address, _options.Url.Port);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>TCP connect and WebSocket upgrade of one connection, timed together.</summary>
+    private async Task<(Connection? Connection, long Ticks, string? Error)> ConnectAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
         long started = Stopwatch.GetTimestamp();
         try
         {
-            await socket.ConnectAsync(_options.Url, invoker, timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            byte[] upgrade = WebSocketFraming.BuildUpgradeRequest(_options.Url, out string key);
+            await socket.SendAsync(upgrade, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+
+            // Read up to the end of the answer's head; whatever follows it is already WebSocket frames.
+            byte[] head = new byte[4096];
+            int length = 0;
+            int end;
+            while ((end = head.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
+            {
+                if (length == head.Length)
+                {
+                    throw new InvalidDataException("the server's upgrade answer is over 4 KiB");
+                }
+
+                int received = await socket.ReceiveAsync(head.AsMemory(length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    throw new InvalidDataException("the server closed the connection during the upgrade");
+                }
+
+                length += received;
+            }
+
+            if (WebSocketFraming.CheckUpgradeResponse(head.AsSpan(0, end), key) is string refusal)
+            {
+                throw new InvalidDataException(refusal);
+            }
+
             long ticks = Stopwatch.GetTimestamp() - started;
-            return (new Connection(socket, _requestPrefix, _options.Pipeline), ticks, null);
+            return (new Connection(socket, _requestPrefix, _options.Pipeline, head.AsSpan(end + 4, length - end - 4)), ticks, null);
         }
-        catch (Exception exception) when (exception is WebSocketException or HttpRequestException or IOException
+        catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             socket.Dispose();
@@ -276,7 +324,7 @@ internal sealed partial class LoadGenerator
             foreach (Connection connection in connections)
             {
                 failed += Volatile.Read(ref connection.Failed);
-                dropped += connection.Dropped ? 1 : 0;
+                dropped += Volatile.Read(ref connection.Dropped) ? 1 : 0;
             }
 
             await progress.WriteAsync(string.Create(
