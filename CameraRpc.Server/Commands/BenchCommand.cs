@@ -96,7 +96,7 @@ internal static class BenchCommand
             return false;
         }
 
-        if (!parsed.TryGetUrl(["ws", "wss"], out Uri? url, out error)
+        if (!parsed.TryGetUrl(["ws"], out Uri? url, out error)
             || !parsed.TryGetInt("--connections", 1, 1, 100_000, out int connections, out error)
             || !parsed.TryGetInt("--pipeline", 1, 1, 100_000, out int pipeline, out error)
             || !parsed.TryGetSeconds("--duration", 5, 0.1, 86_400, out TimeSpan duration, out error)

@@ -118,6 +118,7 @@ public sealed class CommandArgumentsTests
     [TestCase(new[] { "--warmup", "soon" }, "--warmup")]
     [TestCase(new[] { "--params", "\"text\"" }, "--params")]
     [TestCase(new[] { "--url", "http://127.0.0.1:8002/ws" }, "ws://")]
+    [TestCase(new[] { "--url", "wss://127.0.0.1:8002/ws" }, "ws://")]
     [TestCase(new[] { "--server-pid", "0" }, "--server-pid")]
     [TestCase(new[] { "--connections", "1", "--connections", "2" }, "given twice")]
     public void bench_rejects_bad_values_naming_the_option(string[] args, string reason)
