@@ -1,0 +1,286 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace CameraRpc.Server.Client;
+
+/// <summary>
+/// A minimal JSON-RPC 2.0 client for the operator commands: one WebSocket connection for a
+/// <c>ws://</c> or <c>wss://</c> URL, one HTTP POST per message for an <c>http://</c> or <c>https://</c> URL.
+/// </summary>
+/// <remarks>
+/// One call at a time (not thread-safe). Over WebSocket, server notifications and answers to
+/// other ids that arrive while a call waits are skipped. Every transport failure surfaces as
+/// <see cref="RpcConnectionException"/> with a one-line reason.
+/// </remarks>
+internal sealed class RpcClient : IAsyncDisposable
+{
+    private readonly Uri _url;
+    private readonly ClientWebSocket? _webSocket;
+    private readonly HttpClient? _http;
+    private byte[] _receiveBuffer = new byte[16 * 1024];
+    private long _nextId;
+
+    private RpcClient(Uri url, ClientWebSocket? webSocket, HttpClient? http)
+    {
+        _url = url;
+        _webSocket = webSocket;
+        _http = http;
+    }
+
+    /// <summary>The server's URL.</summary>
+    public Uri Url => _url;
+
+    /// <summary>True when the URL scheme is one this client speaks.</summary>
+    public static bool IsSupportedScheme(Uri url) =>
+        url.IsAbsoluteUri && url.Scheme is "ws" or "wss" or "http" or "https";
+
+    /// <summary>
+    /// Opens the WebSocket (for an HTTP URL nothing is opened until the first call).
+    /// </summary>
+    /// <exception cref="RpcConnectionException">The server cannot be reached or refused the upgrade.</exception>
+    public static async Task<RpcClient> ConnectAsync(Uri url, CancellationToken cancellationToken)
+    {
+        if (!IsSupportedScheme(url))
+        {
+            throw new ArgumentException($"unsupported URL scheme '{url.Scheme}' (use ws://, wss://, http:// or https://)", nameof(url));
+        }
+
+        if (url.Scheme is "http" or "https")
+        {
+            // The tool talks to the server directly; an http_proxy in the environment must not reroute it.
+            var handler = new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
+            return new RpcClient(url, null, new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan });
+        }
+
+        var webSocket = new ClientWebSocket();
+        webSocket.Options.Proxy = null;
+        webSocket.Options.KeepAliveInterval = TimeSpan.Zero;
+        try
+        {
+            await webSocket.ConnectAsync(url, cancellationToken).ConfigureAwait(false);
+            return new RpcClient(url, webSocket, null);
+        }
+        catch (Exception exception) when (exception is WebSocketException or HttpRequestException or IOException)
+        {
+            webSocket.Dispose();
+            throw new RpcConnectionException($"cannot connect to {url}: {RpcConnectionException.Describe(exception)}", exception);
+        }
+    }
+
+    /// <summary>Sends a request with a fresh integer id and returns the answer with that id.</summary>
+    /// <param name="method">The method name.</param>
+    /// <param name="paramsJson">The <c>params</c> JSON (array or object, already validated), or <see langword="null"/> to leave it out.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async Task<RpcAnswer> CallAsync(string method, string? paramsJson, CancellationToken cancellationToken)
+    {
+        long id = ++_nextId;
+        byte[] request = BuildRequest(method, paramsJson, id);
+        if (_http is not null)
+        {
+            return await PostAsync(request, cancellationToken).ConfigureAwait(false)
+                ?? throw new RpcConnectionException($"{_url} answered a call with no content");
+        }
+
+        await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            RpcAnswer answer = await ReceiveAnswerAsync(cancellationToken).ConfigureAwait(false);
+            JsonElement root = answer.Root;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("id"u8, out JsonElement answerId))
+            {
+                continue;
+            }
+
+            // An id of null is the server saying it could not read our request; that answer is ours too.
+            if (answerId.ValueKind == JsonValueKind.Null
+                || (answerId.ValueKind == JsonValueKind.Number && answerId.TryGetInt64(out long number) && number == id))
+            {
+                return answer;
+            }
+        }
+    }
+
+    /// <summary>Sends a notification (no id): nothing comes back.</summary>
+    public async Task NotifyAsync(string method, string? paramsJson, CancellationToken cancellationToken)
+    {
+        byte[] notification = BuildRequest(method, paramsJson, id: null);
+        if (_http is not null)
+        {
+            _ = await PostAsync(notification, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await SendAsync(notification, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="text"/> as it is (used to send malformed JSON) and returns the next
+    /// answer; <see langword="null"/> when an HTTP server answered with no content.
+    /// </summary>
+    public async Task<RpcAnswer?> SendRawAsync(string text, CancellationToken cancellationToken)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        if (_http is not null)
+        {
+            return await PostAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+
+        await SendAsync(bytes, cancellationToken).ConfigureAwait(false);
+        return await ReceiveAnswerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the WebSocket politely (briefly), then releases everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_webSocket is not null)
+        {
+            if (_webSocket.State == WebSocketState.Open)
+            {
+                try
+                {
+                    // A short, bounded close: the operator's command must not hang on a server that never answers the close.
+                    using var closeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await _webSocket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, closeTimeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or IOException)
+                {
+                    // Closing is best effort; the answer has already been read.
+                }
+            }
+
+            _webSocket.Dispose();
+        }
+
+        _http?.Dispose();
+    }
+
+    /// <summary>Writes <c>{"jsonrpc":"2.0","method":…,"params":…,"id":…}</c>; <paramref name="id"/> null makes a notification.</summary>
+    internal static byte[] BuildRequest(string method, string? paramsJson, long? id)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("jsonrpc"u8, "2.0"u8);
+            writer.WriteString("method"u8, method);
+            if (paramsJson is not null)
+            {
+                writer.WritePropertyName("params"u8);
+                writer.WriteRawValue(paramsJson, skipInputValidation: false);
+            }
+
+            if (id is long value)
+            {
+                writer.WriteNumber("id"u8, value);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private async Task SendAsync(byte[] message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _webSocket!.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is WebSocketException or IOException)
+        {
+            throw new RpcConnectionException($"connection to {_url} failed while sending: {RpcConnectionException.Describe(exception)}", exception);
+        }
+    }
+
+    private async Task<RpcAnswer> ReceiveAnswerAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int length = 0;
+            ValueWebSocketReceiveResult received;
+            try
+            {
+                do
+                {
+                    if (length == _receiveBuffer.Length)
+                    {
+                        Array.Resize(ref _receiveBuffer, _receiveBuffer.Length * 2);
+                    }
+
+                    received = await _webSocket!.ReceiveAsync(_receiveBuffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    length += received.Count;
+                }
+                while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
+            }
+            catch (Exception exception) when (exception is WebSocketException or IOException)
+            {
+                throw new RpcConnectionException($"connection to {_url} failed while waiting for the answer: {RpcConnectionException.Describe(exception)}", exception);
+            }
+
+            if (received.MessageType == WebSocketMessageType.Close)
+            {
+                string reason = _webSocket.CloseStatus is WebSocketCloseStatus status
+                    ? $"{(int)status}{(string.IsNullOrEmpty(_webSocket.CloseStatusDescription) ? "" : " " + _webSocket.CloseStatusDescription)}"
+                    : "no close code";
+                throw new RpcConnectionException($"{_url} closed the connection before answering (close {reason})");
+            }
+
+            RpcAnswer? answer = RpcAnswer.TryParse(_receiveBuffer.AsSpan(0, length));
+            if (answer is null)
+            {
+                throw new RpcConnectionException($"{_url} sent a message that is not JSON: {Truncate(Encoding.UTF8.GetString(_receiveBuffer, 0, length))}");
+            }
+
+            // A server-initiated notification (it has a method) is not an answer to anything we sent.
+            if (answer.Root.ValueKind == JsonValueKind.Object && answer.Root.TryGetProperty("method"u8, out _))
+            {
+                continue;
+            }
+
+            return answer;
+        }
+    }
+
+    private async Task<RpcAnswer?> PostAsync(byte[] body, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http!.PostAsync(_url, content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new RpcConnectionException($"cannot connect to {_url}: {RpcConnectionException.Describe(exception)}", exception);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.NoContent)
+            {
+                return null;
+            }
+
+            byte[] payload = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new RpcConnectionException($"{_url} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+            }
+
+            if (payload.Length == 0)
+            {
+                return null;
+            }
+
+            return RpcAnswer.TryParse(payload)
+                ?? throw new RpcConnectionException($"{_url} answered with a body that is not JSON: {Truncate(Encoding.UTF8.GetString(payload))}");
+        }
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+}

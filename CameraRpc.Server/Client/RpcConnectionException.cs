@@ -1,0 +1,33 @@
+namespace CameraRpc.Server.Client;
+
+/// <summary>
+/// The transport failed: the server could not be reached, refused the upgrade, or the
+/// connection ended before the answer came. <see cref="Exception.Message"/> is the one line
+/// an operator sees, e.g. <c>cannot connect to ws://127.0.0.1:8002/ws: Connection refused</c>.
+/// </summary>
+internal sealed class RpcConnectionException : Exception
+{
+    public RpcConnectionException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The reason closest to the operating system: a socket error's text beats the wrappers around it.</summary>
+    public static string Describe(Exception exception)
+    {
+        Exception? current = exception;
+        Exception innermost = exception;
+        while (current is not null)
+        {
+            if (current is System.Net.Sockets.SocketException socketException)
+            {
+                return socketException.Message;
+            }
+
+            innermost = current;
+            current = current.InnerException;
+        }
+
+        return innermost.Message;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics.CodeAnalysis;
+using CameraRpc.Server.Client;
+
+namespace CameraRpc.Server.Commands;
+
+/// <summary>
+/// <c>call METHOD [PARAMS_JSON] [--url URL] [--notify]</c>: sends one request (or notification)
+/// and prints the answer. Exit 0 for a result, 1 for an error answer or a bad argument,
+/// 2 when the server cannot be reached (contract §1).
+/// </summary>
+internal static class CallCommand
+{
+    /// <summary>The usage line printed with an argument error.</summary>
+    public const string Usage = "usage: CameraRpc.Server call METHOD [PARAMS_JSON] [--url URL] [--notify]";
+
+    /// <summary>Longest wait for the answer; a call that hangs must not hang the operator's shell forever.</summary>
+    private static readonly TimeSpan s_answerTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>What the command line asked for.</summary>
+    internal sealed record Options(string Method, string? ParamsJson, Uri Url, bool Notify);
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (!TryParseOptions(args, out Options? options, out string? error))
+        {
+            await stderr.WriteLineAsync($"call: {error}").ConfigureAwait(false);
+            await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_answerTimeout);
+        try
+        {
+            await using RpcClient client = await RpcClient.ConnectAsync(options.Url, timeout.Token).ConfigureAwait(false);
+            if (options.Notify)
+            {
+                await client.NotifyAsync(options.Method, options.ParamsJson, timeout.Token).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            RpcAnswer answer = await client.CallAsync(options.Method, options.ParamsJson, timeout.Token).ConfigureAwait(false);
+
+            // Indented for a person at a terminal, compact (one line) for a pipe or a script.
+            bool indented = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+            await stdout.WriteLineAsync(RpcAnswer.Format(answer.Root, indented)).ConfigureAwait(false);
+            return answer.IsResult && !answer.IsError ? ExitCodes.Success : ExitCodes.Failure;
+        }
+        catch (RpcConnectionException exception)
+        {
+            await stderr.WriteLineAsync(exception.Message).ConfigureAwait(false);
+            return ExitCodes.CannotConnect;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync($"no answer from {options.Url} within {s_answerTimeout.TotalSeconds:0} s").ConfigureAwait(false);
+            return ExitCodes.CannotConnect;
+        }
+    }
+
+    /// <summary>Reads the command line; the error names what is wrong.</summary>
+    internal static bool TryParseOptions(IReadOnlyList<string> args, [NotNullWhen(true)] out Options? options, [NotNullWhen(false)] out string? error)
+    {
+        options = null;
+        if (!CommandArguments.TryParse(args, ["--url"], ["--notify"], out CommandArguments? parsed, out error))
+        {
+            return false;
+        }
+
+        if (parsed.Positionals.Count is 0 or > 2)
+        {
+            error = parsed.Positionals.Count == 0 ? "METHOD is missing" : "too many arguments (quote PARAMS_JSON as one argument)";
+            return false;
+        }
+
+        string method = parsed.Positionals[0];
+        if (method.Length == 0)
+        {
+            error = "METHOD is empty";
+            return false;
+        }
+
+        string? paramsJson = null;
+        if (parsed.Positionals.Count == 2 && !CommandArguments.TryValidateParams(parsed.Positionals[1], out paramsJson, out error))
+        {
+            return false;
+        }
+
+        if (!parsed.TryGetUrl(["ws", "wss", "http", "https"], out Uri? url, out error))
+        {
+            return false;
+        }
+
+        options = new Options(method, paramsJson, url, parsed.HasFlag("--notify"));
+        return true;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text;
+using CameraRpc.Server.Client;
+using FluentAssertions;
+using NUnit.Framework;
+
+namespace CameraRpc.Tests.Tools;
+
+/// <summary>The load generator's own RFC 6455 framing: masked client frames and server frames read in place.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Self)]
+public sealed class WebSocketFramingTests
+{
+    [TestCase(5)]
+    [TestCase(125)]
+    [TestCase(126)]
+    [TestCase(70_000)]
+    public void a_client_frame_is_masked_and_unmasks_to_the_payload(int length)
+    {
+        byte[] payload = Enumerable.Range(0, length).Select(i => (byte)i).ToArray();
+        byte[] frame = new byte[length + WebSocketFraming.MaxClientHeader];
+
+        int written = WebSocketFraming.WriteClientFrame(frame, WebSocketFraming.Text, payload, 0xA1B2C3D4);
+
+        frame[0].Should().Be(0x81, "FIN and text");
+        (frame[1] & 0x80).Should().Be(0x80, "client frames are masked");
+        int header = length < 126 ? 2 : length <= ushort.MaxValue ? 4 : 10;
+        written.Should().Be(header + 4 + length);
+        byte[] mask = frame[header..(header + 4)];
+        byte[] unmasked = frame[(header + 4)..written].Select((b, i) => (byte)(b ^ mask[i & 3])).ToArray();
+        unmasked.Should().Equal(payload);
+    }
+
+    [Test]
+    public void server_frames_are_read_in_place_and_a_cut_frame_asks_for_more()
+    {
+        byte[] first = [0x81, 4, .. "pong"u8];
+        byte[] second = [0x82, 126, 0x00, 200, .. new byte[200]];
+        byte[] data = [.. first, .. second];
+
+        WebSocketFraming.TryReadFrame(data, out byte opcode, out bool fin, out int offset, out int length).Should().BeTrue();
+        opcode.Should().Be(WebSocketFraming.Text);
+        fin.Should().BeTrue();
+        Encoding.ASCII.GetString(data, offset, length).Should().Be("pong");
+
+        WebSocketFraming.TryReadFrame(data.AsSpan(offset + length), out opcode, out _, out offset, out length).Should().BeTrue();
+        opcode.Should().Be(WebSocketFraming.Binary);
+        (offset, length).Should().Be((4, 200));
+
+        WebSocketFraming.TryReadFrame(data.AsSpan(first.Length, 100), out _, out _, out _, out _).Should().BeFalse("the frame is not complete");
+    }
+
+    [Test]
+    public void the_upgrade_answer_is_checked_against_the_key()
+    {
+        // The example of RFC 6455 section 1.3.
+        const string key = "dGhlIHNhbXBsZSBub25jZQ==";
+        byte[] good = Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        byte[] refused = Encoding.ASCII.GetBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0");
+
+        WebSocketFraming.CheckUpgradeResponse(good, key).Should().BeNull();
+        WebSocketFraming.CheckUpgradeResponse(refused, key).Should().Contain("503");
+        WebSocketFraming.CheckUpgradeResponse(good, "AAAAAAAAAAAAAAAAAAAAAA==").Should().Contain("Sec-WebSocket-Accept");
+    }
+}
