@@ -12,6 +12,9 @@ internal static class ExitCodes
     /// <summary>The command line itself is wrong (unknown command, missing METHOD); same code as a bad serve option.</summary>
     public const int UsageError = 1;
 
+    /// <summary>Any client command that did not succeed: an error answer, a failed check, a lossy bench run, a bad argument.</summary>
+    public const int Failure = 1;
+
     /// <summary><c>call</c>: the server answered with an error object.</summary>
     public const int ErrorAnswer = 1;
 

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 using CameraRpc.Server.Client;
+using CameraRpc.Server.Cli;
 
 namespace CameraRpc.Server.Commands;
 

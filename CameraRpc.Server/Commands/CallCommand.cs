@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using CameraRpc.Server.Client;
+using CameraRpc.Server.Cli;
 
 namespace CameraRpc.Server.Commands;
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CameraRpc.Server.Client;
+using CameraRpc.Server.Cli;
 
 namespace CameraRpc.Server.Commands;
 
