@@ -28,13 +28,19 @@ internal static class ListenerBinding
     internal const int KeepAliveProbes = 3;
 
     /// <summary>Starts <paramref name="listener"/>; returns the real port.</summary>
+    /// <param name="binding">Told the port about to be bound (the chosen one when <paramref name="port"/> is 0), before the bind.</param>
     /// <exception cref="HttpListenerException">The address or port cannot be used (e.g. in use).</exception>
-    public static int Start(HttpListener listener, string host, int port, out bool tuned)
+    public static int Start(HttpListener listener, string host, int port, Action<int> binding, out bool tuned)
     {
         string prefixHost = PrefixHost(host);
         for (int attempt = 1; ; attempt++)
         {
             int chosen = port != 0 ? port : FindFreePort(host);
+            if (attempt == 1)
+            {
+                binding(chosen);
+            }
+
             listener.Prefixes.Clear();
             listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://{prefixHost}:{chosen}/"));
             try

@@ -75,8 +75,8 @@ internal sealed partial class RpcServer : IAsyncDisposable
     /// <summary>Binds and starts serving. Logs the two startup lines with the real port.</summary>
     public void Start()
     {
-        _log.Starting(_options.Host, _options.Port, _options.Path);
-        Port = ListenerBinding.Start(_listener, _options.Host, _options.Port, out bool tuned);
+        Port = ListenerBinding.Start(
+            _listener, _options.Host, _options.Port, port => _log.Starting(_options.Host, port, _options.Path), out bool tuned);
         if (!tuned)
         {
             _log.Warning("Could not set TCP_NODELAY and keep-alive on the listening socket; pipelined answers may be delayed");
