@@ -118,13 +118,13 @@ internal sealed partial class RpcServer
         WebSocketConnection? connection = null;
         try
         {
-            HttpListenerWebSocketContext upgraded;
+            WebSocket socket;
+            ConnectionStream? stream;
             try
             {
-                upgraded = await context.AcceptWebSocketAsync(
-                    subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                (socket, stream) = await WebSocketUpgrade.AcceptAsync(context).ConfigureAwait(false);
             }
-            catch (System.Net.WebSockets.WebSocketException exception)
+            catch (WebSocketException exception)
             {
                 // A malformed upgrade (no key, wrong version): the client gets a plain 400.
                 await HttpResponses.WriteTextAsync(context, 400, "Bad Request: " + exception.Message).ConfigureAwait(false);
@@ -132,7 +132,7 @@ internal sealed partial class RpcServer
             }
 
             connection = new WebSocketConnection(
-                _connections.NextId(), upgraded.WebSocket, context.Request.RemoteEndPoint, Dispatcher, _log, _metrics,
+                _connections.NextId(), socket, stream, context.Request.RemoteEndPoint, Dispatcher, _log, _metrics,
                 _options.MaxMessageBytes, _options.MaxConcurrency);
             _connections.Add(connection);
             _metrics.ConnectionOpened();

@@ -47,6 +47,8 @@ internal sealed partial class WebSocketConnection
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                // Everything queued now goes out in one socket write (see ConnectionStream).
+                _stream?.BeginBatch();
                 while (reader.TryRead(out OutboundMessage item))
                 {
                     if (broken)
@@ -78,6 +80,19 @@ internal sealed partial class WebSocketConnection
                         broken = true;
                         Release(item);
                         _socket.Abort(); // wakes the read loop, which then winds the connection down
+                    }
+                }
+
+                if (_stream is not null && !broken)
+                {
+                    try
+                    {
+                        await _stream.EndBatchAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException)
+                    {
+                        broken = true;
+                        _socket.Abort();
                     }
                 }
             }

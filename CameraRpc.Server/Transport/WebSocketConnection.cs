@@ -29,6 +29,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     internal static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
     private readonly WebSocket _socket;
+    private readonly ConnectionStream? _stream;
     private readonly RpcDispatcher _dispatcher;
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
@@ -45,11 +46,12 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     private int _closeQueued;
 
     public WebSocketConnection(
-        long id, WebSocket socket, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
+        long id, WebSocket socket, ConnectionStream? stream, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
         int maxMessageBytes, int maxConcurrency)
     {
         Id = id;
         _socket = socket;
+        _stream = stream;
         _dispatcher = dispatcher;
         _log = log;
         _metrics = metrics;

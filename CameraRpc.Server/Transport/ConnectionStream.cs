@@ -1,0 +1,273 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace CameraRpc.Server.Transport;
+
+/// <summary>
+/// The upgraded connection's byte stream, with a read buffer and write coalescing in front of the
+/// socket: the WebSocket on top reads frame headers a few bytes at a time and writes one frame per
+/// message, and without this each of those would be a system call.
+/// </summary>
+/// <remarks>
+/// <para>Reads: one socket read fills a pooled buffer with every frame that has arrived; the
+/// WebSocket's small reads are then served from it. A zero-byte read (how the connection waits for
+/// its next message) goes to the socket as a zero-byte read when nothing is buffered, so an idle
+/// connection holds no buffer at all.</para>
+/// <para>Writes: between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/> (the connection's
+/// writer draining its queue) writes are appended to a pooled buffer and go out in one socket write.
+/// Outside a batch (pongs, keep-alive pings) they go out at once. Writes and flushes are serialised
+/// by a lock of their own, because the WebSocket writes control frames from its receive path too.</para>
+/// </remarks>
+internal sealed class ConnectionStream : Stream
+{
+    private const int ReadBufferSize = 16 * 1024;
+    private const int WriteFlushThreshold = 64 * 1024;
+
+    private readonly Stream _inner;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private byte[]? _readBuffer;
+    private int _readOffset;
+    private int _readCount;
+    private byte[]? _writeBuffer;
+    private int _writeCount;
+    private volatile bool _batching;
+
+    public ConnectionStream(Stream inner) => _inner = inner;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>From now until <see cref="EndBatchAsync"/>, writes are held and sent together.</summary>
+    public void BeginBatch() => _batching = true;
+
+    /// <summary>Sends everything written since <see cref="BeginBatch"/> in one write.</summary>
+    public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
+    {
+        _batching = false;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_readCount > 0)
+        {
+            return new ValueTask<int>(CopyBuffered(buffer.Span));
+        }
+
+        // Nothing buffered. A zero-byte read waits for data without holding a buffer; a read as big
+        // as our buffer would gain nothing from it.
+        if (buffer.Length == 0 || buffer.Length >= ReadBufferSize)
+        {
+            return _inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        return FillAndCopyAsync(buffer, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> FillAndCopyAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        int read;
+        try
+        {
+            read = await _inner.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        if (read == 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return 0;
+        }
+
+        _readBuffer = buffer;
+        _readOffset = 0;
+        _readCount = read;
+        return CopyBuffered(destination.Span);
+    }
+
+    private int CopyBuffered(Span<byte> destination)
+    {
+        int count = Math.Min(destination.Length, _readCount);
+        _readBuffer.AsSpan(_readOffset, count).CopyTo(destination);
+        _readOffset += count;
+        _readCount -= count;
+        if (_readCount == 0)
+        {
+            // Drained: give the buffer back so that an idle connection holds none.
+            ArrayPool<byte>.Shared.Return(_readBuffer!);
+            _readBuffer = null;
+            _readOffset = 0;
+        }
+
+        return count;
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // Uncontended, the lock is taken synchronously and a batched write completes without awaiting.
+        Task locked = _writeLock.WaitAsync(cancellationToken);
+        if (locked.IsCompletedSuccessfully && _batching)
+        {
+            bool full;
+            try
+            {
+                Append(buffer.Span);
+                full = _writeCount >= WriteFlushThreshold;
+            }
+            catch
+            {
+                _writeLock.Release();
+                throw;
+            }
+
+            if (!full)
+            {
+                _writeLock.Release();
+                return ValueTask.CompletedTask;
+            }
+
+            return FlushLockedAsync(cancellationToken);
+        }
+
+        return WriteSlowAsync(locked, buffer, cancellationToken);
+    }
+
+    private async ValueTask FlushLockedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask WriteSlowAsync(Task locked, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await locked.ConfigureAwait(false);
+        try
+        {
+            if (_batching)
+            {
+                Append(buffer.Span);
+                if (_writeCount >= WriteFlushThreshold)
+                {
+                    await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                // A control frame outside a batch: whatever is held goes first, then this, at once.
+                await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+                await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        if (_writeBuffer is null)
+        {
+            _writeBuffer = ArrayPool<byte>.Shared.Rent(Math.Max(data.Length, 4096));
+        }
+        else if (_writeBuffer.Length - _writeCount < data.Length)
+        {
+            byte[] grown = ArrayPool<byte>.Shared.Rent(Math.Max(_writeBuffer.Length * 2, _writeCount + data.Length));
+            _writeBuffer.AsSpan(0, _writeCount).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_writeBuffer);
+            _writeBuffer = grown;
+        }
+
+        data.CopyTo(_writeBuffer.AsSpan(_writeCount));
+        _writeCount += data.Length;
+    }
+
+    /// <summary>Writes the held bytes; the caller holds the write lock.</summary>
+    private async ValueTask FlushBufferAsync(CancellationToken cancellationToken)
+    {
+        if (_writeBuffer is null)
+        {
+            return;
+        }
+
+        byte[] buffer = _writeBuffer;
+        int count = _writeCount;
+        _writeBuffer = null;
+        _writeCount = 0;
+        try
+        {
+            if (count > 0)
+            {
+                await _inner.WriteAsync(buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => _inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            if (_readBuffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_readBuffer);
+                _readBuffer = null;
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+
+namespace CameraRpc.Server.Transport;
+
+/// <summary>
+/// Upgrades an <see cref="HttpListenerContext"/> to a WebSocket whose byte stream is ours: buffered
+/// reads, coalesced writes (<see cref="ConnectionStream"/>), and a keep-alive that detects dead peers.
+/// </summary>
+/// <remarks>
+/// HttpListener does the handshake (request checks, 101 response) and hands back a WebSocket over the
+/// connection's raw stream, with no way to shape that stream or to set a keep-alive timeout. We take
+/// the stream from it and build the connection's real WebSocket with
+/// <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/> over a
+/// <see cref="ConnectionStream"/>. The stream is reached with an <see cref="UnsafeAccessorAttribute"/>
+/// (resolved at compile time, no reflection, AOT-safe); the executable is self-contained, so the
+/// runtime it targets cannot change under it, and should the field ever be missing the plain WebSocket
+/// is used instead.
+/// </remarks>
+internal static class WebSocketUpgrade
+{
+    /// <summary>How often an idle connection is pinged.</summary>
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a ping may go unanswered before the connection is dropped as dead.</summary>
+    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(20);
+
+    private static bool s_streamUnavailable;
+
+    /// <summary>True when the last upgrade could not reach the raw stream and fell back to HttpListener's WebSocket.</summary>
+    public static bool UsingFallback => s_streamUnavailable;
+
+    /// <summary>Completes the handshake and returns the connection's WebSocket and, when available, its stream.</summary>
+    /// <exception cref="WebSocketException">The upgrade request is malformed.</exception>
+    public static async Task<(WebSocket Socket, ConnectionStream? Stream)> AcceptAsync(HttpListenerContext context)
+    {
+        // No keep-alive timer on HttpListener's own WebSocket: it is set aside at once.
+        HttpListenerWebSocketContext upgraded = await context.AcceptWebSocketAsync(
+            subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: TimeSpan.Zero).ConfigureAwait(false);
+        WebSocket listenerSocket = upgraded.WebSocket;
+        if (s_streamUnavailable)
+        {
+            return (listenerSocket, null);
+        }
+
+        Stream raw;
+        try
+        {
+            // HttpListener hands out its WebSocket wrapped (so that disposing it also closes the
+            // context); the ManagedWebSocket with the stream is inside.
+            raw = RawStream(WrappedSocket(listenerSocket));
+        }
+        catch (Exception exception) when (exception is MissingFieldException or MissingMemberException or TypeLoadException or InvalidCastException)
+        {
+            s_streamUnavailable = true;
+            return (listenerSocket, null);
+        }
+
+        var stream = new ConnectionStream(raw);
+        WebSocket socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+        {
+            IsServer = true,
+            KeepAliveInterval = KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveTimeout,
+        });
+        return (socket, stream);
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_inner")]
+    private static extern ref WebSocket WrappedSocket(
+        [UnsafeAccessorType("System.Net.WebSockets.HttpWebSocket+HttpListenerWrappedWebSocket, System.Net.HttpListener")] object webSocket);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_stream")]
+    private static extern ref Stream RawStream(
+        [UnsafeAccessorType("System.Net.WebSockets.ManagedWebSocket, System.Net.WebSockets")] object webSocket);
+}
