@@ -118,11 +118,10 @@ internal sealed partial class RpcServer
         WebSocketConnection? connection = null;
         try
         {
-            WebSocket socket;
-            ConnectionStream? stream;
+            UpgradedWebSocket upgraded;
             try
             {
-                (socket, stream) = await WebSocketUpgrade.AcceptAsync(context).ConfigureAwait(false);
+                upgraded = await WebSocketUpgrade.AcceptAsync(context).ConfigureAwait(false);
             }
             catch (WebSocketException exception)
             {
@@ -132,7 +131,7 @@ internal sealed partial class RpcServer
             }
 
             connection = new WebSocketConnection(
-                _connections.NextId(), socket, stream, context.Request.RemoteEndPoint, Dispatcher, _log, _metrics,
+                _connections.NextId(), upgraded, context.Request.RemoteEndPoint, Dispatcher, _log, _metrics,
                 _options.MaxMessageBytes, _options.MaxConcurrency);
             _connections.Add(connection);
             _metrics.ConnectionOpened();

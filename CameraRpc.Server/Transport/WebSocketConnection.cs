@@ -30,6 +30,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
 
     private readonly WebSocket _socket;
     private readonly ConnectionStream? _stream;
+    private readonly WebSocket _listenerSocket;
     private readonly RpcDispatcher _dispatcher;
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
@@ -46,12 +47,13 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     private int _closeQueued;
 
     public WebSocketConnection(
-        long id, WebSocket socket, ConnectionStream? stream, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
+        long id, UpgradedWebSocket upgraded, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
         int maxMessageBytes, int maxConcurrency)
     {
         Id = id;
-        _socket = socket;
-        _stream = stream;
+        _socket = upgraded.Socket;
+        _stream = upgraded.Stream;
+        _listenerSocket = upgraded.ListenerSocket;
         _dispatcher = dispatcher;
         _log = log;
         _metrics = metrics;
@@ -122,6 +124,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
 
         _socket.Abort(); // releases the socket whatever state the handshake reached
         _socket.Dispose();
+        _listenerSocket.Dispose(); // closes the TCP connection and unregisters it from HttpListener
         _calls.Dispose();
         _log.ConnectionClosed(RemoteEndPoint, (int)(_socket.CloseStatus ?? WebSocketCloseStatus.Empty), reason.ToString());
     }

@@ -17,6 +17,10 @@ namespace CameraRpc.Server.Transport;
 /// (resolved at compile time, no reflection, AOT-safe); the executable is self-contained, so the
 /// runtime it targets cannot change under it, and should the field ever be missing the plain WebSocket
 /// is used instead.
+/// <para>HttpListener's own WebSocket must stay referenced until the connection ends and then be
+/// disposed: its finalizer closes the HttpListenerResponse, which writes to and reads from the same
+/// socket (a dropped reference corrupts a live connection at the next GC), and its disposal is what
+/// closes the socket and unregisters the context.</para>
 /// </remarks>
 internal static class WebSocketUpgrade
 {
@@ -33,7 +37,7 @@ internal static class WebSocketUpgrade
 
     /// <summary>Completes the handshake and returns the connection's WebSocket and, when available, its stream.</summary>
     /// <exception cref="WebSocketException">The upgrade request is malformed.</exception>
-    public static async Task<(WebSocket Socket, ConnectionStream? Stream)> AcceptAsync(HttpListenerContext context)
+    public static async Task<UpgradedWebSocket> AcceptAsync(HttpListenerContext context)
     {
         // No keep-alive timer on HttpListener's own WebSocket: it is set aside at once.
         HttpListenerWebSocketContext upgraded = await context.AcceptWebSocketAsync(
@@ -41,7 +45,7 @@ internal static class WebSocketUpgrade
         WebSocket listenerSocket = upgraded.WebSocket;
         if (s_streamUnavailable)
         {
-            return (listenerSocket, null);
+            return new UpgradedWebSocket(listenerSocket, null, listenerSocket);
         }
 
         Stream raw;
@@ -54,7 +58,7 @@ internal static class WebSocketUpgrade
         catch (Exception exception) when (exception is MissingFieldException or MissingMemberException or TypeLoadException or InvalidCastException)
         {
             s_streamUnavailable = true;
-            return (listenerSocket, null);
+            return new UpgradedWebSocket(listenerSocket, null, listenerSocket);
         }
 
         var stream = new ConnectionStream(raw);
@@ -64,7 +68,7 @@ internal static class WebSocketUpgrade
             KeepAliveInterval = KeepAliveInterval,
             KeepAliveTimeout = KeepAliveTimeout,
         });
-        return (socket, stream);
+        return new UpgradedWebSocket(socket, stream, listenerSocket);
     }
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_inner")]
@@ -75,3 +79,9 @@ internal static class WebSocketUpgrade
     private static extern ref Stream RawStream(
         [UnsafeAccessorType("System.Net.WebSockets.ManagedWebSocket, System.Net.WebSockets")] object webSocket);
 }
+
+/// <summary>
+/// The result of an upgrade: the WebSocket to serve, its stream (null on the fallback path), and
+/// HttpListener's WebSocket, which owns the socket and is disposed last.
+/// </summary>
+internal sealed record UpgradedWebSocket(WebSocket Socket, ConnectionStream? Stream, WebSocket ListenerSocket);
