@@ -10,7 +10,8 @@ namespace CameraRpc.Server.Hosting;
 /// <remarks>
 /// HttpListener's prefixes cannot say "port 0" and cannot say 0.0.0.0, so this class turns the
 /// contract's host and port into what it understands: 0.0.0.0 becomes the wildcard host, and port 0
-/// is resolved by asking the kernel for a free port first. It then finds the listening socket in
+/// is resolved by asking the kernel for a free port first. A specific address is matched by HttpListener
+/// against the request's Host header: clients must use that address (or, for 127.0.0.1, localhost). It then finds the listening socket in
 /// /proc/self/fd and sets TCP_NODELAY and TCP keep-alive on it: Linux copies both to every accepted
 /// socket, and HttpListener itself sets neither (without TCP_NODELAY, pipelined answers stall 40 ms
 /// and more on delayed ACKs; without keep-alive, a peer that vanished without a FIN is never noticed).
@@ -43,6 +44,14 @@ internal static class ListenerBinding
 
             listener.Prefixes.Clear();
             listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://{prefixHost}:{chosen}/"));
+
+            // HttpListener matches requests to a specific-address prefix by their Host header, so a
+            // server on 127.0.0.1 would answer 404 to clients that say "localhost". Accept that name too,
+            // when it resolves to the same address (the prefix binds to what the name resolves to).
+            if (host == "127.0.0.1" && LocalhostIsIPv4Loopback())
+            {
+                listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://localhost:{chosen}/"));
+            }
             try
             {
                 listener.Start();
@@ -63,6 +72,19 @@ internal static class ListenerBinding
         _ when IPAddress.TryParse(host, out IPAddress? address) && address.AddressFamily == AddressFamily.InterNetworkV6 => "[" + address + "]",
         _ => host,
     };
+
+    private static bool LocalhostIsIPv4Loopback()
+    {
+        try
+        {
+            IPAddress[] addresses = Dns.GetHostAddresses("localhost");
+            return addresses.Length > 0 && addresses[0].Equals(IPAddress.Loopback);
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 
     private static int FindFreePort(string host)
     {
