@@ -55,12 +55,13 @@ internal static class WebSocketUpgrade
             // context); the ManagedWebSocket with the stream is inside.
             raw = RawStream(WrappedSocket(listenerSocket));
         }
-        catch (Exception exception) when (exception is MissingFieldException or MissingMemberException or TypeLoadException or InvalidCastException)
+        catch (Exception exception) when (exception is MissingFieldException or MissingMemberException or TypeLoadException or InvalidCastException or NotSupportedException)
         {
             s_streamUnavailable = true;
             return new UpgradedWebSocket(listenerSocket, null, listenerSocket);
         }
 
+        ReleaseRequestBuffers(context);
         var stream = new ConnectionStream(raw);
         WebSocket socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
@@ -70,6 +71,35 @@ internal static class WebSocketUpgrade
         });
         return new UpgradedWebSocket(socket, stream, listenerSocket);
     }
+
+    /// <summary>
+    /// HttpListener keeps an 8 KiB request buffer (and a line builder) per connection for reading the
+    /// next request; an upgraded connection never reads another, so they are dropped. Both are
+    /// recreated on demand should HttpListener read again.
+    /// </summary>
+    private static void ReleaseRequestBuffers(HttpListenerContext context)
+    {
+        try
+        {
+            object connection = ListenerConnection(context);
+            RequestBuffer(connection) = null;
+            RequestLine(connection) = null;
+        }
+        catch (Exception exception) when (exception is MissingFieldException or MissingMemberException or TypeLoadException or InvalidCastException or NotSupportedException)
+        {
+            // Only memory is at stake.
+        }
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_Connection")]
+    [return: UnsafeAccessorType("System.Net.HttpConnection, System.Net.HttpListener")]
+    private static extern object ListenerConnection(HttpListenerContext context);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_buffer")]
+    private static extern ref byte[]? RequestBuffer([UnsafeAccessorType("System.Net.HttpConnection, System.Net.HttpListener")] object connection);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_currentLine")]
+    private static extern ref System.Text.StringBuilder? RequestLine([UnsafeAccessorType("System.Net.HttpConnection, System.Net.HttpListener")] object connection);
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_inner")]
     private static extern ref WebSocket WrappedSocket(
