@@ -27,7 +27,7 @@ public sealed class ConnectionLifetimeTests
         await gate.Cancelled.WaitAsync(cancellationToken); // reaching this line is the assertion: the token fired
     }
 
-    [Test, CancelAfter(10_000)]
+    [Test, CancelAfter(5_000)]
     public async Task a_client_that_closes_the_connection_cancels_its_calls(CancellationToken cancellationToken)
     {
         await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
@@ -36,13 +36,20 @@ public sealed class ConnectionLifetimeTests
         await client.SendAsync(BackPressureTests.WaitCall(key, 1), cancellationToken);
         await gate.Started.WaitAsync(cancellationToken);
 
-        // A clean goodbye: the client sends its close frame and will read nothing more.
-        await client.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
+        try
+        {
+            // A clean goodbye: the client sends its close frame and will read nothing more.
+            await client.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
 
-        await gate.Cancelled.WaitAsync(cancellationToken); // reaching this line is the assertion: the token fired
+            await gate.Cancelled.WaitAsync(cancellationToken); // reaching this line is the assertion: the token fired
+        }
+        finally
+        {
+            gate.Release(); // should the token not fire, the call must still end for the teardown to be quick
+        }
     }
 
-    [Test, CancelAfter(10_000)]
+    [Test, CancelAfter(5_000)]
     public async Task an_idle_connection_is_closed_with_1001_after_idle_timeout(CancellationToken cancellationToken)
     {
         await using InProcessServer server = InProcessServer.Start(o => o with { IdleTimeout = TimeSpan.FromSeconds(1), ShutdownTimeout = TimeSpan.FromSeconds(1) });
@@ -52,7 +59,7 @@ public sealed class ConnectionLifetimeTests
         (await client.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "a connection silent for --idle-timeout is closed with 1001");
     }
 
-    [Test, CancelAfter(10_000)]
+    [Test, CancelAfter(5_000)]
     public async Task a_connection_waiting_for_a_slow_call_is_not_idle(CancellationToken cancellationToken)
     {
         await using InProcessServer server = InProcessServer.Start(o => o with { IdleTimeout = TimeSpan.FromSeconds(1), ShutdownTimeout = TimeSpan.FromSeconds(1) });
@@ -62,9 +69,16 @@ public sealed class ConnectionLifetimeTests
         await waiting.SendAsync(BackPressureTests.WaitCall(key, 1), cancellationToken);
         await gate.Started.WaitAsync(cancellationToken);
 
-        // The silent connection's close proves a sweep ran past the timeout; the waiting one must still be open.
-        (await silent.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "the silent connection times out");
-        gate.Release();
+        try
+        {
+            // The silent connection's close proves a sweep ran past the timeout; the waiting one must still be open.
+            (await silent.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "the silent connection times out");
+        }
+        finally
+        {
+            gate.Release();
+        }
+
         (await BackPressureTests.NextAsync(waiting, cancellationToken)).Should().Be(RpcMessages.Result("\"released\"", 1), "a connection with a call in flight is not idle");
     }
 }

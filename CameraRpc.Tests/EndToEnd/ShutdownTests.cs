@@ -46,7 +46,7 @@ public sealed class ShutdownTests
     public async Task stop_closes_every_client_with_1001_without_waiting_for_the_timeout_when_no_call_runs(CancellationToken cancellationToken)
     {
         // A timeout longer than CancelAfter: this test only passes if idle connections do not count as calls in flight.
-        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(8) });
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(6) });
         await using RpcTestClient one = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
         await using RpcTestClient two = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
         (await one.CallAsync(RpcMessages.Ping(1), cancellationToken)).Should().Be(RpcMessages.Pong(1), "a call that ended before shutdown");
