@@ -33,3 +33,14 @@ internal static class HardeningGateMethods
         return tag;
     }
 }
+
+/// <summary>A method whose handler fails with an exception carrying text that must never reach a client.</summary>
+internal static class HardeningCrashMethods
+{
+    public const string Secret = "SECRET-INTERNAL-DETAIL /var/lib/camera/key.pem";
+
+    [RpcMethod("hardening.crash")]
+    public static int Crash(string how) => how == "null"
+        ? throw new NullReferenceException(Secret)
+        : throw new InvalidOperationException(Secret, new IOException(Secret));
+}

@@ -40,12 +40,14 @@ public static partial class ServerProbe
     /// Polls <paramref name="read"/> until <paramref name="done"/> accepts its value; returns the last value.
     /// The loop is bounded by the test's token; the pause between polls only spaces the requests out.
     /// </summary>
-    public static async Task<T> PollUntilAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, bool> done, CancellationToken cancellationToken)
+    /// <param name="within">When given, the last value is returned after this long even if not done (the caller asserts on it).</param>
+    public static async Task<T> PollUntilAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, bool> done, CancellationToken cancellationToken, TimeSpan? within = null)
     {
+        long deadline = Environment.TickCount64 + (long)(within ?? TimeSpan.FromDays(1)).TotalMilliseconds;
         while (true)
         {
             T value = await read(cancellationToken);
-            if (done(value))
+            if (done(value) || Environment.TickCount64 > deadline)
             {
                 return value;
             }
