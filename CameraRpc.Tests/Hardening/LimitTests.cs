@@ -25,7 +25,7 @@ public sealed class LimitTests
     [Test, CancelAfter(30_000)]
     public async Task a_websocket_message_of_exactly_max_message_bytes_is_answered_and_one_byte_more_closes_with_1009(CancellationToken cancellationToken)
     {
-        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage });
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using var other = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
 
         await using (RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken))
@@ -46,7 +46,7 @@ public sealed class LimitTests
     [Test, CancelAfter(30_000)]
     public async Task a_fragmented_websocket_message_over_the_limit_closes_with_1009(CancellationToken cancellationToken)
     {
-        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage });
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using RawWebSocket raw = await RawWebSocket.ConnectAsync(server.Port, cancellationToken);
         byte[] message = Encoding.UTF8.GetBytes(EchoOfSize(MaxMessage + 1, 3));
         for (int offset = 0; offset < message.Length; offset += 100)
@@ -61,7 +61,7 @@ public sealed class LimitTests
     [Test, CancelAfter(30_000)]
     public async Task an_http_body_of_exactly_max_message_bytes_is_answered_and_one_byte_more_is_413(CancellationToken cancellationToken)
     {
-        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage });
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         using var http = new HttpClient();
 
         using HttpResponseMessage atLimit = await http.PostAsync(server.HttpUri(), new StringContent(EchoOfSize(MaxMessage, 1), Encoding.UTF8, "application/json"), cancellationToken);
@@ -83,7 +83,7 @@ public sealed class LimitTests
     public async Task a_batch_of_max_batch_calls_is_answered_and_one_more_is_one_invalid_request_naming_the_limit(CancellationToken cancellationToken)
     {
         const int MaxBatch = 5;
-        await using InProcessServer server = InProcessServer.Start(o => o with { MaxBatch = MaxBatch });
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxBatch = MaxBatch, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
 
         static string Batch(int count) => "[" + string.Join(",", Enumerable.Range(1, count).Select(i => $$"""{"jsonrpc":"2.0","method":"echo","params":[{{i}}],"id":{{i}}}""")) + "]";
@@ -105,7 +105,7 @@ public sealed class LimitTests
     [Test, CancelAfter(30_000)]
     public async Task nesting_64_deep_is_accepted_and_65_deep_is_a_parse_error(CancellationToken cancellationToken)
     {
-        await using InProcessServer server = InProcessServer.Start();
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
 
         // The request object is depth 1 and "params" depth 2; the value inside adds the rest.
@@ -130,7 +130,7 @@ public sealed class LimitTests
     public async Task max_connections_are_accepted_and_one_more_gets_503_leaving_the_others_untouched(CancellationToken cancellationToken)
     {
         const int Limit = 3;
-        await using InProcessServer server = InProcessServer.Start(o => o with { MaxConnections = Limit });
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxConnections = Limit, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         var clients = new List<RpcTestClient>();
         try
         {
@@ -171,7 +171,7 @@ public sealed class LimitTests
     {
         const int Concurrency = 3;
         HardeningGateMethods.Reset();
-        await using InProcessServer server = InProcessServer.Start(o => o with { MaxConcurrency = Concurrency });
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxConcurrency = Concurrency, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
 
         for (int tag = 1; tag <= Concurrency + 1; tag++)
@@ -214,7 +214,7 @@ public sealed class LimitTests
     public async Task an_idle_connection_is_closed_with_1001_and_activity_keeps_it_open(CancellationToken cancellationToken)
     {
         TimeSpan idle = TimeSpan.FromSeconds(1);
-        await using InProcessServer server = InProcessServer.Start(o => o with { IdleTimeout = idle });
+        await using InProcessServer server = InProcessServer.Start(o => o with { IdleTimeout = idle, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using RpcTestClient active = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
         await using RpcTestClient quiet = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
         var quietSince = System.Diagnostics.Stopwatch.StartNew();

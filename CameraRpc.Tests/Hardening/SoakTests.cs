@@ -25,7 +25,7 @@ public sealed class SoakTests
     public async Task every_pipelined_call_of_200_reconnecting_connections_is_answered_exactly_once_and_the_gauge_returns_to_0(CancellationToken cancellationToken)
     {
         ServerProbe.EnsureOpenFiles(4096);
-        await using InProcessServer server = InProcessServer.Start();
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
         var problems = new ConcurrentQueue<string>();
         long answered = 0;
         long abandoned = 0;
@@ -147,7 +147,7 @@ public sealed class SoakTests
     [Test, CancelAfter(60_000)]
     public async Task managed_memory_returns_near_its_baseline_after_10_waves_of_connect_and_disconnect(CancellationToken cancellationToken)
     {
-        await using InProcessServer server = InProcessServer.Start();
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await WaveAsync(server, 100, cancellationToken); // warm-up: pools, JIT, first-use allocations
         await ServerProbe.PollUntilAsync(ct => ServerProbe.HealthConnectionsAsync(server.Port, ct), n => n == 0, cancellationToken, within: TimeSpan.FromSeconds(10));
         long baseline = GC.GetTotalMemory(forceFullCollection: true);
