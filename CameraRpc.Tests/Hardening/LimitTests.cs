@@ -1,0 +1,241 @@
+using System.Net;
+using System.Net.Http;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using CameraRpc.Tests.Hardening.Methods;
+using CameraRpc.Tests.Hardening.Support;
+using CameraRpc.Tests.TestSupport;
+
+namespace CameraRpc.Tests.Hardening;
+
+/// <summary>Every limit of CONTRACT §1, exactly at the limit (accepted) and one past it (refused as the contract says).</summary>
+[NonParallelizable]
+public sealed class LimitTests
+{
+    private const int MaxMessage = 1000;
+
+    /// <summary>An echo request of exactly <paramref name="size"/> bytes (padding in the echoed string).</summary>
+    private static string EchoOfSize(int size, int id)
+    {
+        string empty = $$"""{"jsonrpc":"2.0","method":"echo","params":[""],"id":{{id}}}""";
+        return empty.Replace("[\"\"]", "[\"" + new string('x', size - empty.Length) + "\"]", StringComparison.Ordinal);
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task a_websocket_message_of_exactly_max_message_bytes_is_answered_and_one_byte_more_closes_with_1009(CancellationToken cancellationToken)
+    {
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await using var other = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+
+        await using (RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken))
+        {
+            string atLimit = EchoOfSize(MaxMessage, 1);
+            Encoding.UTF8.GetByteCount(atLimit).Should().Be(MaxMessage);
+            string answer = await client.CallAsync(atLimit, cancellationToken);
+            answer.Should().Contain("\"result\":\"xxx", "a message of exactly --max-message-bytes is accepted");
+
+            await client.SendAsync(EchoOfSize(MaxMessage + 1, 2), cancellationToken);
+            (await client.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.MessageTooBig, "one byte over --max-message-bytes closes with 1009");
+        }
+
+        (await other.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":7}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":7}""", "a 1009 on one connection does not affect another");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task a_fragmented_websocket_message_over_the_limit_closes_with_1009(CancellationToken cancellationToken)
+    {
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await using RawWebSocket raw = await RawWebSocket.ConnectAsync(server.Port, cancellationToken);
+        byte[] message = Encoding.UTF8.GetBytes(EchoOfSize(MaxMessage + 1, 3));
+        for (int offset = 0; offset < message.Length; offset += 100)
+        {
+            int length = Math.Min(100, message.Length - offset);
+            await raw.SendFrameAsync(offset == 0 ? RawWebSocket.OpText : RawWebSocket.OpContinuation, message.AsSpan(offset, length), cancellationToken, fin: offset + length == message.Length);
+        }
+
+        (await raw.ReadCloseCodeAsync(cancellationToken)).Should().Be(1009, "the limit applies to the assembled message, not the frame");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task an_http_body_of_exactly_max_message_bytes_is_answered_and_one_byte_more_is_413(CancellationToken cancellationToken)
+    {
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxMessageBytes = MaxMessage, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        using var http = new HttpClient();
+
+        using HttpResponseMessage atLimit = await http.PostAsync(server.HttpUri(), new StringContent(EchoOfSize(MaxMessage, 1), Encoding.UTF8, "application/json"), cancellationToken);
+        atLimit.StatusCode.Should().Be(HttpStatusCode.OK, "a body of exactly --max-message-bytes is accepted");
+        (await atLimit.Content.ReadAsStringAsync(cancellationToken)).Should().Contain("\"result\":\"xxx");
+
+        using HttpResponseMessage over = await http.PostAsync(server.HttpUri(), new StringContent(EchoOfSize(MaxMessage + 1, 2), Encoding.UTF8, "application/json"), cancellationToken);
+        over.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge, "one byte over --max-message-bytes is 413");
+
+        // Without Content-Length (chunked), the cap must hold while reading.
+        var chunked = new StringContent(EchoOfSize(MaxMessage + 1, 3), Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, server.HttpUri()) { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        using HttpResponseMessage overChunked = await http.SendAsync(request, cancellationToken);
+        overChunked.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge, "a chunked body over the limit is 413 too");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task a_batch_of_max_batch_calls_is_answered_and_one_more_is_one_invalid_request_naming_the_limit(CancellationToken cancellationToken)
+    {
+        const int MaxBatch = 5;
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxBatch = MaxBatch, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+
+        static string Batch(int count) => "[" + string.Join(",", Enumerable.Range(1, count).Select(i => $$"""{"jsonrpc":"2.0","method":"echo","params":[{{i}}],"id":{{i}}}""")) + "]";
+
+        using (JsonDocument atLimit = JsonDocument.Parse(await client.CallAsync(Batch(MaxBatch), cancellationToken)))
+        {
+            atLimit.RootElement.GetArrayLength().Should().Be(MaxBatch, "a batch of exactly --max-batch calls is answered in full");
+            atLimit.RootElement.EnumerateArray().Select(a => a.GetProperty("result").GetInt32()).Should().BeEquivalentTo(Enumerable.Range(1, MaxBatch));
+        }
+
+        using JsonDocument over = JsonDocument.Parse(await client.CallAsync(Batch(MaxBatch + 1), cancellationToken));
+        over.RootElement.ValueKind.Should().Be(JsonValueKind.Object, "a batch over --max-batch is answered with one object, not an array");
+        over.RootElement.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32600, "a batch over --max-batch is Invalid Request");
+        over.RootElement.GetProperty("id").ValueKind.Should().Be(JsonValueKind.Null);
+        over.RootElement.GetProperty("error").TryGetProperty("data", out JsonElement data).Should().BeTrue("the answer's data names the limit");
+        data.GetRawText().Should().Contain(MaxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture), "the data carries the limit's value");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task nesting_64_deep_is_accepted_and_65_deep_is_a_parse_error(CancellationToken cancellationToken)
+    {
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+
+        // The request object is depth 1 and "params" depth 2; the value inside adds the rest.
+        static string Nested(int depth)
+        {
+            int inner = depth - 2;
+            return """{"jsonrpc":"2.0","method":"echo","params":[""" + new string('[', inner) + new string(']', inner) + """],"id":1}""";
+        }
+
+        string atLimit = await client.CallAsync(Nested(64), cancellationToken);
+        atLimit.Should().Contain("\"result\":", "a message nested exactly 64 deep is accepted");
+
+        using JsonDocument over = JsonDocument.Parse(await client.CallAsync(Nested(65), cancellationToken));
+        over.RootElement.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32700, "nesting 65 deep is a parse error");
+
+        using JsonDocument overInBatch = JsonDocument.Parse(await client.CallAsync("[" + Nested(64) + "]", cancellationToken));
+        overInBatch.RootElement.ValueKind.Should().Be(JsonValueKind.Object, "the batch array is one more level: 65 in all");
+        overInBatch.RootElement.GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32700, "nesting 65 deep counts the batch array too");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task max_connections_are_accepted_and_one_more_gets_503_leaving_the_others_untouched(CancellationToken cancellationToken)
+    {
+        const int Limit = 3;
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxConnections = Limit, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        var clients = new List<RpcTestClient>();
+        try
+        {
+            for (int i = 0; i < Limit; i++)
+            {
+                clients.Add(await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken));
+            }
+
+            await using (RawWebSocket refused = await RawWebSocket.ConnectAsync(server.Port, cancellationToken))
+            {
+                refused.HandshakeStatus.Should().Be(503, "the upgrade over --max-connections is refused with 503");
+            }
+
+            foreach ((RpcTestClient client, int i) in clients.Select((c, i) => (c, i)))
+            {
+                (await client.CallAsync($$"""{"jsonrpc":"2.0","method":"ping","id":{{i}}}""", cancellationToken))
+                    .Should().Be($$"""{"jsonrpc":"2.0","result":"pong","id":{{i}}}""", "the connections within the limit are untouched by the refusal");
+            }
+
+            await clients[0].DisposeAsync();
+            clients.RemoveAt(0);
+            await ServerProbe.PollUntilAsync(ct => ServerProbe.HealthConnectionsAsync(server.Port, ct), n => n == Limit - 1, cancellationToken);
+            clients.Add(await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken));
+            (await clients[^1].CallAsync("""{"jsonrpc":"2.0","method":"ping","id":9}""", cancellationToken))
+                .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":9}""", "a freed slot can be used again");
+        }
+        finally
+        {
+            foreach (RpcTestClient client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task max_concurrency_calls_run_at_once_and_the_next_waits_then_is_answered(CancellationToken cancellationToken)
+    {
+        const int Concurrency = 3;
+        HardeningGateMethods.Reset();
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxConcurrency = Concurrency, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+
+        for (int tag = 1; tag <= Concurrency + 1; tag++)
+        {
+            await client.SendAsync($$"""{"jsonrpc":"2.0","method":"hardening.gate","params":[{{tag}}],"id":{{tag}}}""", cancellationToken);
+        }
+
+        var entered = new List<int>();
+        for (int i = 0; i < Concurrency; i++)
+        {
+            entered.Add(await HardeningGateMethods.Entered.ReadAsync(cancellationToken));
+        }
+
+        entered.Should().BeEquivalentTo(Enumerable.Range(1, Concurrency), "the first --max-concurrency calls run at once");
+
+        // The next call must not start while the gate holds the others. A negative can only be
+        // observed over a window: half a second in which it would have started had the limit not held.
+        using (var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            window.CancelAfter(500);
+            Func<Task> early = async () => await HardeningGateMethods.Entered.ReadAsync(window.Token);
+            await early.Should().ThrowAsync<OperationCanceledException>("call N+1 waits while N calls hold every permit");
+        }
+
+        HardeningGateMethods.Release(1);
+        (await HardeningGateMethods.Entered.ReadAsync(cancellationToken)).Should().Be(Concurrency + 1, "a finished call lets the waiting one start");
+        HardeningGateMethods.Release(Concurrency);
+
+        var answers = new HashSet<string>();
+        for (int i = 0; i < Concurrency + 1; i++)
+        {
+            answers.Add(await client.ReceiveAsync(cancellationToken) is { } answer ? answer.Text : "closed");
+        }
+
+        answers.Should().BeEquivalentTo(Enumerable.Range(1, Concurrency + 1).Select(t => $$"""{"jsonrpc":"2.0","result":{{t}},"id":{{t}}}"""),
+            "every call is answered, the one that waited too; none is dropped");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task an_idle_connection_is_closed_with_1001_and_activity_keeps_it_open(CancellationToken cancellationToken)
+    {
+        TimeSpan idle = TimeSpan.FromSeconds(1);
+        await using InProcessServer server = InProcessServer.Start(o => o with { IdleTimeout = idle, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await using RpcTestClient active = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        await using RpcTestClient quiet = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        var quietSince = System.Diagnostics.Stopwatch.StartNew();
+        Task<WebSocketCloseStatus?> quietClosed = quiet.WaitForCloseAsync(cancellationToken);
+
+        // The active client calls every 300 ms for three idle timeouts: each call resets its clock.
+        var activeFor = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; activeFor.Elapsed < 3 * idle; i++)
+        {
+            (await active.CallAsync($$"""{"jsonrpc":"2.0","method":"ping","id":{{i}}}""", cancellationToken))
+                .Should().Be($$"""{"jsonrpc":"2.0","result":"pong","id":{{i}}}""", "a connection with traffic is not idle");
+            await Task.Delay(300, cancellationToken); // pacing the traffic, not synchronisation
+        }
+
+        quietClosed.IsCompleted.Should().BeTrue("the quiet connection was idle for three timeouts");
+        (await quietClosed).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "an idle connection is closed with 1001");
+        active.Socket.State.Should().Be(WebSocketState.Open, "activity resets the idle clock");
+
+        var lastActivity = System.Diagnostics.Stopwatch.StartNew();
+        (await active.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "once quiet, the active connection is closed too");
+        lastActivity.Elapsed.Should().BeGreaterThanOrEqualTo(idle - TimeSpan.FromMilliseconds(350), "not before --idle-timeout of idleness (less the client's last pause)");
+        quietSince.Elapsed.Should().BeGreaterThan(idle);
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using CameraRpc.Tests.Hardening.Support;
+using CameraRpc.Tests.TestSupport;
+
+namespace CameraRpc.Tests.Hardening;
+
+/// <summary>
+/// Bounded soak: many connections, many pipelined calls (singles and batches), disconnects and
+/// reconnects mixed in. Every call is answered exactly once, nothing is left behind.
+/// </summary>
+[NonParallelizable]
+public sealed class SoakTests
+{
+    private const int Connections = 200;
+    private const int Sessions = 3;
+    private const int Singles = 40;
+    private const int Batches = 10;
+    private const int BatchSize = 4;
+
+    [Test, CancelAfter(60_000)]
+    public async Task every_pipelined_call_of_200_reconnecting_connections_is_answered_exactly_once_and_the_gauge_returns_to_0(CancellationToken cancellationToken)
+    {
+        ServerProbe.EnsureOpenFiles(4096);
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        var problems = new ConcurrentQueue<string>();
+        long answered = 0;
+        long abandoned = 0;
+        var clock = Stopwatch.StartNew();
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, Connections), new ParallelOptions { MaxDegreeOfParallelism = Connections, CancellationToken = cancellationToken }, async (connection, ct) =>
+        {
+            for (int session = 0; session < Sessions; session++)
+            {
+                // Every fourth connection drops its last session abruptly, calls still in flight.
+                bool vanish = session == Sessions - 1 && connection % 4 == 0;
+                (int got, string? problem) = await RunSessionAsync(server.WebSocketUri, $"c{connection}s{session}", vanish, ct);
+                Interlocked.Add(ref answered, got);
+                if (vanish)
+                {
+                    Interlocked.Increment(ref abandoned);
+                }
+
+                if (problem is not null)
+                {
+                    problems.Enqueue(problem);
+                }
+            }
+        });
+
+        long expected = (long)((Connections * Sessions) - abandoned) * (Singles + (Batches * BatchSize));
+        TestContext.Out.WriteLine($"soak: {Connections} connections x {Sessions} sessions, {answered} answers checked ({expected} expected), {abandoned} sessions dropped mid-flight, in {clock.Elapsed.TotalSeconds:0.0} s");
+        problems.Should().BeEmpty("every call of a well-behaved session is answered exactly once, correctly");
+        answered.Should().Be(expected);
+
+        double gauge = await ServerProbe.PollUntilAsync(ct => ServerProbe.MetricAsync(server.Port, "camerarpc_connections", ct), g => g == 0, cancellationToken, within: TimeSpan.FromSeconds(15));
+        gauge.Should().Be(0, "every connection, the abruptly dropped ones too, is gone from camerarpc_connections at the end (polled for 15 s)");
+    }
+
+    /// <summary>One connection: all calls sent pipelined while the answers are read; returns the answers checked.</summary>
+    private static async Task<(int Answered, string? Problem)> RunSessionAsync(Uri uri, string tag, bool vanish, CancellationToken cancellationToken)
+    {
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(uri, cancellationToken);
+        var outstanding = new ConcurrentDictionary<string, string>();
+        var messages = new List<string>();
+        for (int i = 0; i < Singles; i++)
+        {
+            string id = $"{tag}-{i}";
+            outstanding[id] = id;
+            messages.Add($$"""{"jsonrpc":"2.0","method":"echo","params":["{{id}}"],"id":"{{id}}"}""");
+        }
+
+        for (int b = 0; b < Batches; b++)
+        {
+            var calls = new List<string>();
+            for (int i = 0; i < BatchSize; i++)
+            {
+                string id = $"{tag}-b{b}-{i}";
+                outstanding[id] = id;
+                calls.Add($$"""{"jsonrpc":"2.0","method":"echo","params":{"message":"{{id}}"},"id":"{{id}}"}""");
+            }
+
+            calls.Add("""{"jsonrpc":"2.0","method":"ping"}"""); // a notification: never answered
+            messages.Insert((b * 5) + 1, "[" + string.Join(",", calls) + "]");
+        }
+
+        foreach (string message in messages)
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, cancellationToken);
+            if (vanish && outstanding.Count > 0 && message.Length % 3 == 0)
+            {
+                break;
+            }
+        }
+
+        if (vanish)
+        {
+            socket.Abort();
+            return (0, null);
+        }
+
+        int answered = 0;
+        byte[] buffer = new byte[64 * 1024];
+        while (!outstanding.IsEmpty)
+        {
+            int count = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
+                count += result.Count;
+            }
+            while (!result.EndOfMessage);
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (answered, $"{tag}: closed with {outstanding.Count} calls unanswered");
+            }
+
+            using JsonDocument document = JsonDocument.Parse(buffer.AsMemory(0, count));
+            JsonElement root = document.RootElement;
+            foreach (JsonElement answer in root.ValueKind == JsonValueKind.Array ? root.EnumerateArray().ToArray() : [root])
+            {
+                string id = answer.GetProperty("id").GetString()!;
+                if (!outstanding.TryRemove(id, out _))
+                {
+                    return (answered, $"{tag}: answer for {id} not expected (duplicate or unknown)");
+                }
+
+                if (!answer.TryGetProperty("result", out JsonElement value) || value.GetString() != id)
+                {
+                    return (answered, $"{tag}: wrong answer {answer.GetRawText()}");
+                }
+
+                answered++;
+            }
+        }
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+        return (answered, null);
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task managed_memory_returns_near_its_baseline_after_10_waves_of_connect_and_disconnect(CancellationToken cancellationToken)
+    {
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await WaveAsync(server, 100, cancellationToken); // warm-up: pools, JIT, first-use allocations
+        await ServerProbe.PollUntilAsync(ct => ServerProbe.HealthConnectionsAsync(server.Port, ct), n => n == 0, cancellationToken, within: TimeSpan.FromSeconds(10));
+        long baseline = GC.GetTotalMemory(forceFullCollection: true);
+
+        for (int wave = 0; wave < 10; wave++)
+        {
+            await WaveAsync(server, 100, cancellationToken);
+        }
+
+        int left = await ServerProbe.PollUntilAsync(ct => ServerProbe.HealthConnectionsAsync(server.Port, ct), n => n == 0, cancellationToken, within: TimeSpan.FromSeconds(10));
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        TestContext.Out.WriteLine($"managed memory: baseline {baseline / 1024} KiB, after 10 waves of 100 connections {after / 1024} KiB ({(after - baseline) / 1024} KiB more); connections left {left}");
+        left.Should().Be(0, "every connection of every wave was closed");
+        after.Should().BeLessThan(baseline + (20 * 1024 * 1024), "connections leave nothing behind: managed memory returns to within 20 MiB of its baseline");
+    }
+
+    private static async Task WaveAsync(InProcessServer server, int connections, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(Enumerable.Range(0, connections), new ParallelOptions { MaxDegreeOfParallelism = connections, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, ct);
+            for (int call = 0; call < 20; call++)
+            {
+                string answer = await client.CallAsync($$"""{"jsonrpc":"2.0","method":"echo","params":["{{new string('m', 1000)}}"],"id":{{call}}}""", ct);
+                answer.Should().EndWith($",\"id\":{call}}}");
+            }
+        });
+    }
+}
