@@ -7,12 +7,22 @@ namespace CameraRpc.Server.Hosting;
 
 internal sealed partial class RpcServer
 {
+    /// <summary>Longest request target accepted (path and query); longer gets 414.</summary>
+    private const int MaxUrlLength = 8 * 1024;
+
     /// <summary>Routes one HTTP request by path and method (CONTRACT section 2). Never throws.</summary>
     private async Task HandleAsync(HttpListenerContext context)
     {
         try
         {
             HttpListenerRequest request = context.Request;
+            if (request.RawUrl is { Length: > MaxUrlLength })
+            {
+                // No endpoint takes anything near this; a huge URL is an attack or a broken client.
+                await HttpResponses.WriteTextAsync(context, 414, "URI Too Long").ConfigureAwait(false);
+                return;
+            }
+
             string path = request.Url?.AbsolutePath ?? "/";
             string method = request.HttpMethod;
 
@@ -20,7 +30,12 @@ internal sealed partial class RpcServer
             {
                 if (method == "GET")
                 {
-                    if (request.IsWebSocketRequest)
+                    if (request.IsWebSocketRequest && request.ProtocolVersion < HttpVersion.Version11)
+                    {
+                        // RFC 6455 section 4.1: the opening handshake is an HTTP/1.1 (or later) request.
+                        await HttpResponses.WriteTextAsync(context, 400, "Bad Request: a WebSocket upgrade needs HTTP/1.1").ConfigureAwait(false);
+                    }
+                    else if (request.IsWebSocketRequest)
                     {
                         await AcceptWebSocketAsync(context).ConfigureAwait(false);
                     }
@@ -123,10 +138,10 @@ internal sealed partial class RpcServer
             {
                 upgraded = await WebSocketUpgrade.AcceptAsync(context).ConfigureAwait(false);
             }
-            catch (WebSocketException exception)
+            catch (WebSocketException)
             {
-                // A malformed upgrade (no key, wrong version): the client gets a plain 400.
-                await HttpResponses.WriteTextAsync(context, 400, "Bad Request: " + exception.Message).ConfigureAwait(false);
+                // A malformed upgrade (no key, wrong version): a plain 400, nothing of the exception.
+                await HttpResponses.WriteTextAsync(context, 400, "Bad Request: not a valid WebSocket upgrade (RFC 6455 section 4.1)").ConfigureAwait(false);
                 return;
             }
 

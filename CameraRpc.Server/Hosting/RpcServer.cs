@@ -111,43 +111,67 @@ internal sealed partial class RpcServer : IAsyncDisposable
         _stopping = true;
         Dispatcher.BeginShutdown();
         long started = Stopwatch.GetTimestamp();
-        int inFlight = CallsInFlight();
-        _log.Info(string.Create(CultureInfo.InvariantCulture,
-            $"Shutting down: waiting for {inFlight} call(s) in flight (up to {_options.ShutdownTimeout.TotalSeconds:0.###} s)"));
+        WebSocketConnection[] open = _connections.Snapshot();
+        foreach (WebSocketConnection connection in open)
+        {
+            connection.MarkDrainTarget();
+        }
 
-        // Calls in flight are polled: they live on many connections, and shutdown is rare.
+        _log.Info(string.Create(CultureInfo.InvariantCulture,
+            $"Shutting down: waiting for {CallsInFlight()} call(s) in flight on {open.Length} connection(s) (up to {_options.ShutdownTimeout.TotalSeconds:0.###} s)"));
+
+        // Each connection gets its 1001 as soon as it is drained: its calls have answered and every
+        // message that reached the server before the signal has been read (and answered -32000 if it
+        // came too late to run). Connections and calls live everywhere, and shutdown is rare, so this
+        // polls rather than wiring a notification through every call.
+        var closing = new HashSet<WebSocketConnection>();
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10)))
         {
-            while (CallsInFlight() > 0 && Stopwatch.GetElapsedTime(started) < _options.ShutdownTimeout)
+            while (true)
             {
+                foreach (WebSocketConnection connection in open)
+                {
+                    if (!closing.Contains(connection) && connection.IsDrained)
+                    {
+                        closing.Add(connection);
+                        connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+                    }
+                }
+
+                if ((closing.Count == open.Length && Volatile.Read(ref _httpCallsInFlight) == 0)
+                    || Stopwatch.GetElapsedTime(started) >= _options.ShutdownTimeout)
+                {
+                    break;
+                }
+
                 await timer.WaitForNextTickAsync().ConfigureAwait(false);
             }
         }
 
-        WebSocketConnection[] open = _connections.Snapshot();
         int unfinished = CallsInFlight();
         if (unfinished > 0)
         {
             _log.Warning(string.Create(CultureInfo.InvariantCulture,
                 $"Shutdown timeout reached with {unfinished} call(s) still running; cancelling them"));
-            foreach (WebSocketConnection connection in open)
+        }
+
+        foreach (WebSocketConnection connection in open)
+        {
+            if (closing.Add(connection))
             {
                 connection.CancelCalls();
+                connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
             }
         }
 
-        _log.Info(string.Create(CultureInfo.InvariantCulture, $"Closing {open.Length} client connection(s) with 1001 (server shutting down)"));
-        foreach (WebSocketConnection connection in open)
-        {
-            connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
-        }
+        _log.Info(string.Create(CultureInfo.InvariantCulture, $"Closed {open.Length} client connection(s) with 1001 (server shutting down)"));
 
         // Clients answer the close frame at once; one second is plenty, and keeps the exit within
         // --shutdown-timeout + 1 s. Whoever has not answered by then is dropped.
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10)))
         {
-            long closing = Stopwatch.GetTimestamp();
-            while (_connections.Count > 0 && Stopwatch.GetElapsedTime(closing) < TimeSpan.FromSeconds(1))
+            long closeStarted = Stopwatch.GetTimestamp();
+            while (_connections.Count > 0 && Stopwatch.GetElapsedTime(closeStarted) < TimeSpan.FromSeconds(1))
             {
                 await timer.WaitForNextTickAsync().ConfigureAwait(false);
             }

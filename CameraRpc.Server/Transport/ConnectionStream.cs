@@ -24,6 +24,7 @@ internal sealed class ConnectionStream : Stream
     private const int WriteFlushThreshold = 64 * 1024;
 
     private readonly Stream _inner;
+    private readonly System.Net.Sockets.Socket? _socket;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private byte[]? _readBuffer;
     private int _readOffset;
@@ -31,8 +32,16 @@ internal sealed class ConnectionStream : Stream
     private byte[]? _writeBuffer;
     private int _writeCount;
     private volatile bool _batching;
+    private long _socketBytesRead;
 
-    public ConnectionStream(Stream inner) => _inner = inner;
+    public ConnectionStream(Stream inner)
+    {
+        _inner = inner;
+
+        // HttpListener's stream does not own its socket. Disposing this stream (which is what aborting
+        // the WebSocket does) must still end the TCP connection, or an aborted client would linger.
+        _socket = (inner as System.Net.Sockets.NetworkStream)?.Socket;
+    }
 
     public override bool CanRead => true;
 
@@ -46,6 +55,28 @@ internal sealed class ConnectionStream : Stream
     {
         get => throw new NotSupportedException();
         set => throw new NotSupportedException();
+    }
+
+    /// <summary>Bytes read from the socket so far.</summary>
+    public long SocketBytesRead => Volatile.Read(ref _socketBytesRead);
+
+    /// <summary>Bytes read from the socket that the WebSocket has not taken yet.</summary>
+    public int BufferedCount => Volatile.Read(ref _readCount);
+
+    /// <summary>Bytes the kernel has received that nobody has read yet (a system call; for shutdown only).</summary>
+    public int SocketAvailable
+    {
+        get
+        {
+            try
+            {
+                return _socket?.Available ?? 0;
+            }
+            catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                return 0;
+            }
+        }
     }
 
     /// <summary>From now until <see cref="EndBatchAsync"/>, writes are held and sent together.</summary>
@@ -75,12 +106,20 @@ internal sealed class ConnectionStream : Stream
 
         // Nothing buffered. A zero-byte read waits for data without holding a buffer; a read as big
         // as our buffer would gain nothing from it.
-        if (buffer.Length == 0 || buffer.Length >= ReadBufferSize)
+        if (buffer.Length == 0)
         {
             return _inner.ReadAsync(buffer, cancellationToken);
         }
 
-        return FillAndCopyAsync(buffer, cancellationToken);
+        return buffer.Length >= ReadBufferSize ? ReadDirectAsync(buffer, cancellationToken) : FillAndCopyAsync(buffer, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadDirectAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        int read = await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _socketBytesRead, read);
+        return read;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -104,6 +143,7 @@ internal sealed class ConnectionStream : Stream
             return 0;
         }
 
+        Interlocked.Add(ref _socketBytesRead, read);
         _readBuffer = buffer;
         _readOffset = 0;
         _readCount = read;
@@ -238,6 +278,40 @@ internal sealed class ConnectionStream : Stream
         }
     }
 
+    private void FlushHeldOnDispose()
+    {
+        if (!_writeLock.Wait(TimeSpan.FromSeconds(1)))
+        {
+            return; // a write is stuck on a peer that does not read: nothing more can be sent anyway
+        }
+
+        try
+        {
+            if (_writeBuffer is { } buffer && _writeCount > 0)
+            {
+                _writeBuffer = null;
+                int count = _writeCount;
+                _writeCount = 0;
+                try
+                {
+                    _inner.Write(buffer, 0, count);
+                }
+                catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+                {
+                    // The peer is gone.
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 
     public override void Flush() => _inner.Flush();
@@ -260,7 +334,20 @@ internal sealed class ConnectionStream : Stream
     {
         if (disposing)
         {
+            // The WebSocket disposes its stream as soon as the close handshake completes, which can be
+            // right after it wrote its close frame into a batch: send what is held before closing.
+            FlushHeldOnDispose();
             _inner.Dispose();
+            try
+            {
+                _socket?.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+            }
+            catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                // Already reset by the peer or closed.
+            }
+
+            _socket?.Dispose();
             if (_readBuffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(_readBuffer);

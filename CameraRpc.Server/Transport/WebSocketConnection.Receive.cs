@@ -15,22 +15,36 @@ internal sealed partial class WebSocketConnection
         while (true)
         {
             // Back-pressure: at --max-concurrency calls in flight, stop reading until one finishes.
+            // The permit travels with the message into Dispatch; on every other way out it is given back.
             await _permits.WaitAsync().ConfigureAwait(false);
-
-            // Wait for the next frame without holding a buffer, so that idle connections cost little.
-            ValueWebSocketReceiveResult result = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                _permits.Release();
-                return CloseReason.PeerClosed;
-            }
-
-            WebSocketMessageType type = result.MessageType;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveSize, _maxMessageBytes + 1));
-            int count = 0;
-            bool complete = result.EndOfMessage;
+            byte[]? buffer = null;
             try
             {
+                // Wait for the next frame without holding a buffer, so that idle connections cost little.
+                ValueTask<ValueWebSocketReceiveResult> next = _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                ValueWebSocketReceiveResult result;
+                if (next.IsCompleted)
+                {
+                    result = next.Result;
+                }
+                else
+                {
+                    // Nothing buffered anywhere: the connection is between messages (see IsDrained).
+                    Volatile.Write(ref _awaitingMessage, 1);
+                    result = await next.ConfigureAwait(false);
+                    Volatile.Write(ref _awaitingMessage, 0);
+                }
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    _permits.Release();
+                    return CloseReason.PeerClosed;
+                }
+
+                WebSocketMessageType type = result.MessageType;
+                buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveSize, _maxMessageBytes + 1));
+                int count = 0;
+                bool complete = result.EndOfMessage;
                 while (!complete)
                 {
                     if (count == buffer.Length)
@@ -46,7 +60,6 @@ internal sealed partial class WebSocketConnection
                     result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
                         _permits.Release();
                         return CloseReason.PeerClosed;
                     }
@@ -54,24 +67,31 @@ internal sealed partial class WebSocketConnection
                     count += result.Count;
                     complete = result.EndOfMessage;
                 }
+
+                _metrics.AddReceivedBytes(count);
+                if (count > _maxMessageBytes || !complete)
+                {
+                    _permits.Release();
+                    return CloseReason.MessageTooBig;
+                }
+
+                Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                byte[] message = buffer;
+                buffer = null;
+                Dispatch(message, count, type); // owns the message and the permit from here
             }
             catch
             {
-                ArrayPool<byte>.Shared.Return(buffer);
                 _permits.Release();
                 throw;
             }
-
-            _metrics.AddReceivedBytes(count);
-            if (count > _maxMessageBytes || !complete)
+            finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
-                _permits.Release();
-                return CloseReason.MessageTooBig;
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
-
-            Volatile.Write(ref _lastActivity, Environment.TickCount64);
-            Dispatch(buffer, count, type);
         }
     }
 
@@ -90,6 +110,7 @@ internal sealed partial class WebSocketConnection
     /// </summary>
     private void Dispatch(byte[] message, int length, WebSocketMessageType type)
     {
+        Interlocked.Increment(ref _callsInFlight);
         _log.Received(RemoteEndPoint, message.AsSpan(0, length));
         RpcResponseBuffer answer = RpcResponseBuffer.Rent();
         ValueTask<bool> pending = _dispatcher.DispatchAsync(message.AsMemory(0, length), answer, Context, _calls.Token);
@@ -132,6 +153,7 @@ internal sealed partial class WebSocketConnection
             RpcResponseBuffer.Return(answer);
         }
 
+        Interlocked.Decrement(ref _callsInFlight);
         _permits.Release();
     }
 }

@@ -43,6 +43,9 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
 
     private long _queuedBytes;
+    private int _callsInFlight;
+    private int _awaitingMessage;
+    private long _drainTarget = long.MaxValue;
     private long _lastActivity = Environment.TickCount64;
     private int _closeQueued;
 
@@ -79,8 +82,26 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     /// <summary><see cref="Environment.TickCount64"/> of the last inbound message (for <c>--idle-timeout</c>).</summary>
     public long LastActivity => Volatile.Read(ref _lastActivity);
 
-    /// <summary>Calls of this connection running now.</summary>
-    public int CallsInFlight => _maxConcurrency - _permits.CurrentCount;
+    /// <summary>Messages of this connection whose calls are running now (not counting the read loop's wait).</summary>
+    public int CallsInFlight => Volatile.Read(ref _callsInFlight);
+
+    /// <summary>
+    /// Shutdown begins: remembers how many bytes the client had sent by now (read or waiting in the
+    /// kernel), so that <see cref="IsDrained"/> can tell when every message that reached the server
+    /// before the signal has been read and answered.
+    /// </summary>
+    public void MarkDrainTarget() =>
+        Volatile.Write(ref _drainTarget, _stream is null ? 0 : _stream.SocketBytesRead + _stream.SocketAvailable);
+
+    /// <summary>
+    /// True when the close frame can go out without cutting off an answer: no call is running, the read
+    /// loop is waiting for a new message, and everything received before <see cref="MarkDrainTarget"/>
+    /// has been read.
+    /// </summary>
+    public bool IsDrained =>
+        CallsInFlight == 0
+        && Volatile.Read(ref _awaitingMessage) == 1
+        && (_stream is null || (_stream.BufferedCount == 0 && _stream.SocketBytesRead >= Volatile.Read(ref _drainTarget)));
 
     /// <summary>Serves the connection until it is closed or broken. Never throws.</summary>
     public async Task RunAsync()
@@ -96,9 +117,10 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
             reason = CloseReason.Faulted;
         }
 
-        if (reason == CloseReason.Faulted)
+        if (reason != CloseReason.MessageTooBig)
         {
-            // Nobody is left to answer: stop the calls, drop what is queued.
+            // The client is gone or has said goodbye (CONTRACT: a disconnect cancels its calls). After a
+            // close that we started (shutdown, idle timeout) no call is running any more anyway.
             _calls.Cancel();
         }
 

@@ -31,7 +31,9 @@ public sealed class ShutdownTests
         HttpAnswer health = await HttpExchange.GetAsync(server.HttpUri("/healthz"), cancellationToken);
         health.Status.Should().Be(503, "/healthz turns 503 as soon as shutdown begins, so load balancers stop sending");
         health.Body.Should().Be("""{"status":"stopping"}""", "the contract's body for a stopping server");
-        (await other.CallAsync(RpcMessages.Ping(2), cancellationToken)).Should().Be(ShuttingDown, "a call that arrives during shutdown gets -32000");
+        (await other.WaitForCloseAsync(cancellationToken)).Should().Be(
+            WebSocketCloseStatus.EndpointUnavailable, "an idle connection has nothing to finish: it gets its 1001 at once");
+        (await busy.CallAsync(RpcMessages.Ping(2), cancellationToken)).Should().Be(ShuttingDown, "a call that arrives during shutdown gets -32000");
         (await HttpExchange.PostAsync(server.HttpUri(), RpcMessages.Ping(2), cancellationToken)).Body
             .Should().Be(ShuttingDown, "over HTTP too");
         stopping.IsCompleted.Should().BeFalse("shutdown waits for the call in flight");
