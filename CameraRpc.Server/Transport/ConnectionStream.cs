@@ -280,9 +280,9 @@ internal sealed class ConnectionStream : Stream
 
     private void FlushHeldOnDispose()
     {
-        if (!_writeLock.Wait(TimeSpan.FromSeconds(1)))
+        if (!_writeLock.Wait(0))
         {
-            return; // a write is stuck on a peer that does not read: nothing more can be sent anyway
+            return; // a write is in progress (stuck on a peer that does not read): nothing more can go out
         }
 
         try

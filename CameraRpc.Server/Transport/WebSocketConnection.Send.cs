@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using CameraRpc.Protocol;
 
@@ -5,6 +6,12 @@ namespace CameraRpc.Server.Transport;
 
 internal sealed partial class WebSocketConnection
 {
+    private readonly ConcurrentQueue<OutboundMessage> _outbound = new();
+    private int _writing;          // 1 while one thread is the writer
+    private volatile bool _broken; // a send failed: nothing more goes out
+    private bool _closeSent;       // only the writer touches it
+    private TaskCompletionSource? _flushed;
+
     /// <inheritdoc />
     public ValueTask SendNotificationAsync(RpcResponseBuffer message, CancellationToken cancellationToken)
     {
@@ -12,7 +19,7 @@ internal sealed partial class WebSocketConnection
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Queues an answer or notification for the writer; takes ownership of <paramref name="buffer"/>.</summary>
+    /// <summary>Queues an answer or notification and makes sure a writer sends it; takes ownership of <paramref name="buffer"/>.</summary>
     private void Enqueue(RpcResponseBuffer buffer, WebSocketMessageType type)
     {
         long queued = Interlocked.Add(ref _queuedBytes, buffer.WrittenCount);
@@ -27,84 +34,208 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        if (!_outbound.Writer.TryWrite(OutboundMessage.Data(buffer, type)))
+        _outbound.Enqueue(OutboundMessage.Data(buffer, type));
+        Write();
+    }
+
+    /// <summary>Queues the close frame; answers queued before it go out first. False if one was already queued.</summary>
+    private bool QueueClose(WebSocketCloseStatus status, string description)
+    {
+        if (Interlocked.Exchange(ref _closeQueued, 1) != 0)
         {
-            // The connection is already closing; the client is gone or has said goodbye.
-            Interlocked.Add(ref _queuedBytes, -buffer.WrittenCount);
-            RpcResponseBuffer.Return(buffer);
+            return false;
+        }
+
+        _outbound.Enqueue(OutboundMessage.Close(status, description));
+        Write();
+        return true;
+    }
+
+    /// <summary>Completes once everything queued so far has been sent (or dropped, if the connection broke).</summary>
+    private Task FlushedAsync()
+    {
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _flushed, flushed);
+        Write();
+        if (_outbound.IsEmpty && Volatile.Read(ref _writing) == 0)
+        {
+            flushed.TrySetResult();
+        }
+
+        return flushed.Task;
+    }
+
+    /// <summary>
+    /// Becomes the writer unless another thread is; the writer sends everything queued. The thread
+    /// that completed a call normally writes its answer itself, synchronously, in one socket write with
+    /// whatever else is queued: no hand-off to another thread, no task, no allocation. Only a send
+    /// that cannot complete at once (the socket buffer is full) continues asynchronously.
+    /// </summary>
+    private void Write()
+    {
+        while (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            ValueTask pending = WriteQueued(out bool finished);
+            if (!finished)
+            {
+                _ = ContinueWritingAsync(pending);
+                return;
+            }
+
+            Volatile.Write(ref _writing, 0);
+
+            // Something queued between our last look and the release is ours to send too.
+            if (_outbound.IsEmpty)
+            {
+                Volatile.Read(ref _flushed)?.TrySetResult();
+                return;
+            }
         }
     }
 
     /// <summary>
-    /// The only code that sends on the socket: answers and notifications in queue order, then the close
-    /// frame. A failed send ends the loop; what is still queued is returned to the pool.
+    /// Sends what is queued as one batch. Returns with <paramref name="finished"/> true when all of it
+    /// went out synchronously; otherwise the returned task is the send still in progress.
     /// </summary>
-    private async Task WriteLoopAsync()
+    private ValueTask WriteQueued(out bool finished)
     {
-        var reader = _outbound.Reader;
-        bool broken = false;
-        try
+        _stream?.BeginBatch();
+        while (_outbound.TryDequeue(out OutboundMessage item))
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            ValueTask send = Send(item);
+            if (!send.IsCompletedSuccessfully)
             {
-                // Everything queued now goes out in one socket write (see ConnectionStream).
-                _stream?.BeginBatch();
-                while (reader.TryRead(out OutboundMessage item))
+                finished = false;
+                return AfterSendAsync(send, item);
+            }
+
+            Release(item);
+        }
+
+        ValueTask flush = EndBatch();
+        finished = flush.IsCompletedSuccessfully;
+        return flush;
+    }
+
+    private async Task ContinueWritingAsync(ValueTask pending)
+    {
+        await pending.ConfigureAwait(false);
+        while (true)
+        {
+            while (!_outbound.IsEmpty)
+            {
+                ValueTask more = WriteQueued(out bool finished);
+                if (!finished)
                 {
-                    if (broken)
-                    {
-                        Release(item);
-                        continue;
-                    }
-
-                    try
-                    {
-                        if (item.IsClose)
-                        {
-                            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                            {
-                                await _socket.CloseOutputAsync(item.CloseStatus, item.CloseDescription, CancellationToken.None).ConfigureAwait(false);
-                            }
-
-                            continue;
-                        }
-
-                        RpcResponseBuffer buffer = item.Buffer!;
-                        _log.Sending(RemoteEndPoint, buffer.WrittenSpan);
-                        await _socket.SendAsync(buffer.WrittenMemory, item.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                        _metrics.AddSentBytes(buffer.WrittenCount);
-                        Release(item);
-                    }
-                    catch (Exception exception) when (exception is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-                    {
-                        broken = true;
-                        Release(item);
-                        _socket.Abort(); // wakes the read loop, which then winds the connection down
-                    }
-                }
-
-                if (_stream is not null && !broken)
-                {
-                    try
-                    {
-                        await _stream.EndBatchAsync(CancellationToken.None).ConfigureAwait(false);
-                    }
-                    catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException)
-                    {
-                        broken = true;
-                        _socket.Abort();
-                    }
+                    await more.ConfigureAwait(false);
                 }
             }
-        }
-        finally
-        {
-            while (reader.TryRead(out OutboundMessage item))
+
+            Volatile.Write(ref _writing, 0);
+            if (_outbound.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
             {
-                Release(item);
+                if (_outbound.IsEmpty)
+                {
+                    Volatile.Read(ref _flushed)?.TrySetResult();
+                }
+
+                return;
             }
         }
     }
+
+    private async ValueTask AfterSendAsync(ValueTask send, OutboundMessage item)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsConnectionError(exception))
+        {
+            Break();
+        }
+        finally
+        {
+            Release(item);
+        }
+
+        await EndBatch().ConfigureAwait(false);
+    }
+
+    /// <summary>Sends one item; never throws (a failure marks the connection broken).</summary>
+    private ValueTask Send(OutboundMessage item)
+    {
+        if (_broken || (_closeSent && !item.IsClose))
+        {
+            return ValueTask.CompletedTask; // nothing may follow a close frame, and nothing reaches a broken peer
+        }
+
+        try
+        {
+            if (item.IsClose)
+            {
+                _closeSent = true;
+                if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    return new ValueTask(_socket.CloseOutputAsync(item.CloseStatus, item.CloseDescription, CancellationToken.None));
+                }
+
+                return ValueTask.CompletedTask;
+            }
+
+            RpcResponseBuffer buffer = item.Buffer!;
+            _log.Sending(RemoteEndPoint, buffer.WrittenSpan);
+            _metrics.AddSentBytes(buffer.WrittenCount);
+            return _socket.SendAsync(buffer.WrittenMemory, item.Type, endOfMessage: true, CancellationToken.None);
+        }
+        catch (Exception exception) when (IsConnectionError(exception))
+        {
+            Break();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>Sends the batch; never throws.</summary>
+    private ValueTask EndBatch()
+    {
+        if (_stream is null || _broken)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        try
+        {
+            ValueTask flush = _stream.EndBatchAsync(CancellationToken.None);
+            return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : ObserveAsync(flush);
+        }
+        catch (Exception exception) when (IsConnectionError(exception))
+        {
+            Break();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private async ValueTask ObserveAsync(ValueTask flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsConnectionError(exception))
+        {
+            Break();
+        }
+    }
+
+    /// <summary>A send failed: the peer is gone. Abort, which wakes the read loop to wind the connection down.</summary>
+    private void Break()
+    {
+        _broken = true;
+        _socket.Abort();
+    }
+
+    private static bool IsConnectionError(Exception exception) =>
+        exception is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException;
 
     private void Release(OutboundMessage item)
     {

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using CameraRpc.Protocol;
 using CameraRpc.Server.Logging;
 using CameraRpc.Server.Metrics;
@@ -13,11 +12,12 @@ namespace CameraRpc.Server.Transport;
 /// writer that sends answers, notifications and finally the close frame, in that order.
 /// </summary>
 /// <remarks>
-/// <para>Concurrency: one reader and one writer, as a WebSocket allows one receive and one send at a
-/// time. Calls run concurrently up to <c>--max-concurrency</c>; the reader takes a permit before it
-/// reads the next message, so a connection at its limit simply stops reading (back-pressure through
-/// TCP) and no message is ever dropped. Answers go to the writer through an unbounded queue whose
-/// byte size is capped: a client that sends but never reads is aborted rather than buffered forever.</para>
+/// <para>Concurrency: one reader and one writer at a time, as a WebSocket allows one receive and one
+/// send at a time. Calls run concurrently up to <c>--max-concurrency</c>; the reader takes a permit
+/// before it reads the next message, so a connection at its limit simply stops reading (back-pressure
+/// through TCP) and no message is ever dropped. Answers go into a queue whose byte size is capped (a
+/// client that sends but never reads is aborted rather than buffered forever); whichever thread finds
+/// no writer active becomes the writer and sends the whole queue in one socket write.</para>
 /// <para>Memory: an idle connection holds no receive buffer; a zero-byte receive waits for the next
 /// frame and a pooled buffer is rented only while a message is being read and dispatched.</para>
 /// </remarks>
@@ -39,8 +39,6 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     private readonly long _maxQueuedBytes;
     private readonly SemaphoreSlim _permits;
     private readonly CancellationTokenSource _calls = new();
-    private readonly Channel<OutboundMessage> _outbound = Channel.CreateUnbounded<OutboundMessage>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
 
     private long _queuedBytes;
     private int _callsInFlight;
@@ -106,7 +104,6 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     /// <summary>Serves the connection until it is closed or broken. Never throws.</summary>
     public async Task RunAsync()
     {
-        Task writer = WriteLoopAsync();
         CloseReason reason;
         try
         {
@@ -136,8 +133,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
             QueueClose(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, string.Empty);
         }
 
-        _outbound.Writer.TryComplete();
-        await writer.ConfigureAwait(false);
+        await FlushedAsync().ConfigureAwait(false);
 
         if (reason == CloseReason.MessageTooBig)
         {
@@ -179,17 +175,6 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
 
     /// <summary>Drops the connection at once, without a close handshake.</summary>
     public void Abort() => _socket.Abort();
-
-    private bool QueueClose(WebSocketCloseStatus status, string description)
-    {
-        if (Interlocked.Exchange(ref _closeQueued, 1) != 0)
-        {
-            return false;
-        }
-
-        _outbound.Writer.TryWrite(OutboundMessage.Close(status, description));
-        return true;
-    }
 
     private async Task AbortIfNotClosedAsync()
     {
