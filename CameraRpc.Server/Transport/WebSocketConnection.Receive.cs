@@ -16,7 +16,12 @@ internal sealed partial class WebSocketConnection
         {
             // Back-pressure: at --max-concurrency calls in flight, stop reading until one finishes.
             // The permit travels with the message into Dispatch; on every other way out it is given back.
-            await _permits.WaitAsync().ConfigureAwait(false);
+            if (!_permits.Wait(0))
+            {
+                FlushDeferred();
+                await _permits.WaitAsync().ConfigureAwait(false);
+            }
+
             byte[]? buffer = null;
             try
             {
@@ -29,7 +34,9 @@ internal sealed partial class WebSocketConnection
                 }
                 else
                 {
-                    // Nothing buffered anywhere: the connection is between messages (see IsDrained).
+                    // Nothing buffered anywhere: the connection is between messages (see IsDrained), and
+                    // the answers held back while buffered messages were read go out now.
+                    FlushDeferred();
                     Volatile.Write(ref _awaitingMessage, 1);
                     result = await next.ConfigureAwait(false);
                     Volatile.Write(ref _awaitingMessage, 0);
@@ -57,7 +64,13 @@ internal sealed partial class WebSocketConnection
                         buffer = Grow(buffer, count);
                     }
 
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).ConfigureAwait(false);
+                    ValueTask<ValueWebSocketReceiveResult> rest = _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+                    if (!rest.IsCompleted)
+                    {
+                        FlushDeferred();
+                    }
+
+                    result = await rest.ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         _permits.Release();
@@ -78,6 +91,7 @@ internal sealed partial class WebSocketConnection
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 byte[] message = buffer;
                 buffer = null;
+                _deferWrites = true;
                 Dispatch(message, count, type); // owns the message and the permit from here
             }
             catch

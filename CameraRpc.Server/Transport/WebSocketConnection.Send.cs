@@ -12,6 +12,13 @@ internal sealed partial class WebSocketConnection
     private bool _closeSent;       // only the writer touches it
     private TaskCompletionSource? _flushed;
 
+    // While the read loop works through messages that are already buffered (a pipelining client), the
+    // answers wait, so that they leave in one socket write when the loop runs out of input.
+    private volatile bool _deferWrites;
+
+    /// <summary>Deferred answers are sent anyway once they add up to this many bytes.</summary>
+    private const int DeferredFlushBytes = 64 * 1024;
+
     /// <inheritdoc />
     public ValueTask SendNotificationAsync(RpcResponseBuffer message, CancellationToken cancellationToken)
     {
@@ -35,7 +42,20 @@ internal sealed partial class WebSocketConnection
         }
 
         _outbound.Enqueue(OutboundMessage.Data(buffer, type));
-        Write();
+        if (!_deferWrites || queued >= DeferredFlushBytes)
+        {
+            Write();
+        }
+    }
+
+    /// <summary>The read loop is about to wait for input: send the answers it held back.</summary>
+    private void FlushDeferred()
+    {
+        _deferWrites = false;
+        if (!_outbound.IsEmpty)
+        {
+            Write();
+        }
     }
 
     /// <summary>Queues the close frame; answers queued before it go out first. False if one was already queued.</summary>
@@ -152,7 +172,7 @@ internal sealed partial class WebSocketConnection
         }
         catch (Exception exception) when (IsConnectionError(exception))
         {
-            Break();
+            Break(exception);
         }
         finally
         {
@@ -190,7 +210,7 @@ internal sealed partial class WebSocketConnection
         }
         catch (Exception exception) when (IsConnectionError(exception))
         {
-            Break();
+            Break(exception);
             return ValueTask.CompletedTask;
         }
     }
@@ -210,7 +230,7 @@ internal sealed partial class WebSocketConnection
         }
         catch (Exception exception) when (IsConnectionError(exception))
         {
-            Break();
+            Break(exception);
             return ValueTask.CompletedTask;
         }
     }
@@ -223,14 +243,19 @@ internal sealed partial class WebSocketConnection
         }
         catch (Exception exception) when (IsConnectionError(exception))
         {
-            Break();
+            Break(exception);
         }
     }
 
     /// <summary>A send failed: the peer is gone. Abort, which wakes the read loop to wind the connection down.</summary>
-    private void Break()
+    private void Break(Exception exception)
     {
-        _broken = true;
+        if (!_broken)
+        {
+            _broken = true;
+            _log.Debug($"Sending to {RemoteEndPoint} failed ({exception.GetType().Name}); connection aborted");
+        }
+
         _socket.Abort();
     }
 

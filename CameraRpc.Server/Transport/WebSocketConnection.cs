@@ -114,6 +114,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
             reason = CloseReason.Faulted;
         }
 
+        FlushDeferred(); // the read loop holds nothing back any more
         if (reason != CloseReason.MessageTooBig)
         {
             // The client is gone or has said goodbye (CONTRACT: a disconnect cancels its calls). After a

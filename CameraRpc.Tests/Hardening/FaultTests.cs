@@ -120,7 +120,9 @@ public sealed class FaultTests
         }
 
         TestContext.Out.WriteLine($"the non-reading client sent {sent} calls of {payload.Length} bytes; it observed {code}");
-        server.Lines.Should().Contain(l => l.Contains("is not reading its answers", StringComparison.Ordinal), "the server noticed the client does not read and says so");
+        // The log is written by a background writer: wait for the line rather than expect it already there.
+        string noticed = await server.WaitForLineAsync(l => l.Contains("is not reading its answers", StringComparison.Ordinal), cancellationToken);
+        noticed.Should().Contain("WARNING", "the server noticed the client does not read and says so");
         code.Should().Be(1006, "a client that does not read cannot receive a close frame either: the server drops the TCP connection and the client observes 1006 (reset/EOF, no close frame) within 20 s, not a connection left hanging (-1)");
 
         int after = await ServerProbe.PollUntilAsync(ct => ServerProbe.HealthConnectionsAsync(server.Port, ct), n => n == before, cancellationToken, within: TimeSpan.FromSeconds(15));
