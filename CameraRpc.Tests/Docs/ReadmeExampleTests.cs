@@ -27,13 +27,13 @@ public sealed class ReadmeExampleTests
         await using InProcessServer server = InProcessServer.Start();
         await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
 
-        await client.SendAsync("""{"jsonrpc":"2.0","method":"camera.setExposure","params":{"camera":"front","milliseconds":20,"mode":"auto"},"id":1}""", cancellationToken);
+        await client.SendAsync("""{"jsonrpc":"2.0","method":"camera.setExposure","params":{"camera":"front","milliseconds":20,"mode":"Auto"},"id":1}""", cancellationToken);
 
         (await NextAsync(client, cancellationToken)).Should().Be(
-            """{"jsonrpc":"2.0","method":"camera.exposureChanged","params":{"camera":"front","milliseconds":20,"mode":"auto"}}""",
+            """{"jsonrpc":"2.0","method":"camera.exposureChanged","params":{"camera":"front","milliseconds":20,"mode":"Auto"}}""",
             "NotifyAsync runs before the method returns, so the push arrives first");
         (await NextAsync(client, cancellationToken)).Should().Be(
-            """{"jsonrpc":"2.0","result":{"camera":"front","milliseconds":20,"mode":"auto"},"id":1}""",
+            """{"jsonrpc":"2.0","result":{"camera":"front","milliseconds":20,"mode":"Auto"},"id":1}""",
             "then the answer, written through CameraJsonContext");
     }
 
@@ -47,10 +47,10 @@ public sealed class ReadmeExampleTests
 
         (await NextAsync(client, cancellationToken)).Should().Contain("\"camera.exposureChanged\"", "the push comes first");
         (await NextAsync(client, cancellationToken)).Should().Be(
-            """{"jsonrpc":"2.0","result":{"camera":"rear","milliseconds":12.5,"mode":"manual"},"id":2}""",
+            """{"jsonrpc":"2.0","result":{"camera":"rear","milliseconds":12.5,"mode":"Manual"},"id":2}""",
             "positions count only the client's parameters (RpcContext and CancellationToken are the server's), and mode defaults to Manual");
         (await client.CallAsync("""{"jsonrpc":"2.0","method":"camera.getExposure","params":["rear"],"id":3}""", cancellationToken)).Should().Be(
-            """{"jsonrpc":"2.0","result":{"camera":"rear","milliseconds":12.5,"mode":"manual"},"id":3}""",
+            """{"jsonrpc":"2.0","result":{"camera":"rear","milliseconds":12.5,"mode":"Manual"},"id":3}""",
             "the new setting is kept");
     }
 
@@ -87,12 +87,12 @@ public sealed class ReadmeExampleTests
     {
         await using InProcessServer server = InProcessServer.Start();
         using var http = new HttpClient();
-        using var body = new StringContent("""{"jsonrpc":"2.0","method":"camera.setExposure","params":["front",30,"auto"],"id":7}""");
+        using var body = new StringContent("""{"jsonrpc":"2.0","method":"camera.setExposure","params":["front",30,"Auto"],"id":7}""");
 
         using HttpResponseMessage answer = await http.PostAsync(server.HttpUri(), body, cancellationToken);
 
         (await answer.Content.ReadAsStringAsync(cancellationToken)).Should().Be(
-            """{"jsonrpc":"2.0","result":{"camera":"front","milliseconds":30,"mode":"auto"},"id":7}""",
+            """{"jsonrpc":"2.0","result":{"camera":"front","milliseconds":30,"mode":"Auto"},"id":7}""",
             "the example checks RpcContext.CanNotify, so it also works over HTTP POST, where nothing can be pushed");
     }
 

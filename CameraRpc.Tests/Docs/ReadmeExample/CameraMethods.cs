@@ -5,7 +5,7 @@ using CameraRpc.Protocol;
 
 namespace CameraRpc.Server.Methods;
 
-/// <summary>How a camera chooses its exposure; sent and received as "auto" / "manual".</summary>
+/// <summary>How a camera chooses its exposure; sent and received by name, "Auto" or "Manual".</summary>
 public enum ExposureMode
 {
     Auto,
