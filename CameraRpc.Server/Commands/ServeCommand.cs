@@ -32,6 +32,11 @@ internal static class ServeCommand
         }
 
         var log = new ServerLog(sink!, options.LogLevel);
+        if (loaded.ConfigFile is { } configFile)
+        {
+            log.Info($"Options read from {configFile}");
+        }
+
         var metrics = new ServerMetrics(() => sink!.DroppedLines, (method, exception) => log.HandlerFailed(method.Name, exception));
         RpcMethodTable methods = ServerMethods.Create();
         var server = new RpcServer(options, methods, log, metrics);

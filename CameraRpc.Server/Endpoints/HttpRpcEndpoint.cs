@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using CameraRpc.Protocol;
+using CameraRpc.Server.Logging;
 
 namespace CameraRpc.Server.Endpoints;
 
@@ -15,11 +16,13 @@ namespace CameraRpc.Server.Endpoints;
 internal sealed class HttpRpcEndpoint
 {
     private readonly RpcDispatcher _dispatcher;
+    private readonly ServerLog _log;
     private readonly int _maxMessageBytes;
 
-    public HttpRpcEndpoint(RpcDispatcher dispatcher, int maxMessageBytes)
+    public HttpRpcEndpoint(RpcDispatcher dispatcher, ServerLog log, int maxMessageBytes)
     {
         _dispatcher = dispatcher;
+        _log = log;
         _maxMessageBytes = maxMessageBytes;
     }
 
@@ -69,6 +72,8 @@ internal sealed class HttpRpcEndpoint
                 return (length, 0);
             }
 
+            string client = request.RemoteEndPoint?.ToString() ?? "unknown";
+            _log.Received(client, body.AsSpan(0, length));
             var rpcContext = new RpcContext(_dispatcher, connectionId, request.RemoteEndPoint, sink: null);
             bool answered = await _dispatcher.DispatchAsync(body.AsMemory(0, length), answer, rpcContext, cancellationToken).ConfigureAwait(false);
             if (!answered)
@@ -77,6 +82,7 @@ internal sealed class HttpRpcEndpoint
                 return (length, 0);
             }
 
+            _log.Sending(client, answer.WrittenSpan);
             await HttpResponses.WriteAsync(context, 200, HttpResponses.Json, answer.WrittenMemory).ConfigureAwait(false);
             return (length, answer.WrittenCount);
         }

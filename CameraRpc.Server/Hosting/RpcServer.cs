@@ -51,7 +51,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
         });
         _connections = new ConnectionRegistry(options.MaxConnections);
         _authorizer = new RequestAuthorizer(options.AuthToken, options.AllowedOrigins);
-        _httpEndpoint = new HttpRpcEndpoint(Dispatcher, options.MaxMessageBytes);
+        _httpEndpoint = new HttpRpcEndpoint(Dispatcher, log, options.MaxMessageBytes);
     }
 
     /// <summary>The engine every endpoint calls.</summary>

@@ -88,35 +88,6 @@ internal sealed class ServerLog : IRpcLogger
         }
     }
 
-    /// <param name="reason">What started the shutdown, e.g. <c>SIGTERM</c>.</param>
-    /// <param name="connections">Connections open at that moment.</param>
-    /// <param name="timeout">How long calls in flight may still run (<c>--shutdown-timeout</c>).</param>
-    public void ShuttingDown(string reason, int connections, TimeSpan timeout)
-    {
-        if (IsEnabled(LogLevel.Info))
-        {
-            Write(LogLevel.Info, string.Create(
-                CultureInfo.InvariantCulture,
-                $"Shutting down ({reason}): closing {connections} connection(s), waiting up to {timeout.TotalSeconds:0.###} s for calls in flight"));
-        }
-    }
-
-    /// <param name="elapsed">How long the shutdown took.</param>
-    /// <param name="abandonedCalls">Calls still running when the timeout ran out (cancelled); 0 when all finished.</param>
-    public void ShutdownComplete(TimeSpan elapsed, int abandonedCalls)
-    {
-        if (abandonedCalls > 0 && IsEnabled(LogLevel.Warning))
-        {
-            Write(LogLevel.Warning, string.Create(
-                CultureInfo.InvariantCulture,
-                $"Shutdown complete in {elapsed.TotalMilliseconds:0} ms; {abandonedCalls} call(s) did not finish in time and were cancelled"));
-        }
-        else if (IsEnabled(LogLevel.Info))
-        {
-            Write(LogLevel.Info, string.Create(CultureInfo.InvariantCulture, $"Shutdown complete in {elapsed.TotalMilliseconds:0} ms"));
-        }
-    }
-
     /// <summary>Why a connection ended (close code and reason), at debug level.</summary>
     public void ConnectionClosed(string endpoint, int code, string? reason)
     {
