@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using CameraRpc.Protocol;
 
@@ -6,7 +5,9 @@ namespace CameraRpc.Server.Transport;
 
 internal sealed partial class WebSocketConnection
 {
-    private readonly ConcurrentQueue<OutboundMessage> _outbound = new();
+    // A plain queue under a lock: the lock is uncontended almost always, and unlike ConcurrentQueue
+    // (a 32-slot segment from the start) an empty Queue holds no array, which idle connections feel.
+    private readonly Queue<OutboundMessage> _outbound = new();
     private int _writing;          // 1 while one thread is the writer
     private volatile bool _broken; // a send failed: nothing more goes out
     private bool _closeSent;       // only the writer touches it
@@ -41,7 +42,7 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        _outbound.Enqueue(OutboundMessage.Data(buffer, type));
+        EnqueueOutbound(OutboundMessage.Data(buffer, type));
         if (!_deferWrites || queued >= DeferredFlushBytes)
         {
             Write();
@@ -52,7 +53,7 @@ internal sealed partial class WebSocketConnection
     private void FlushDeferred()
     {
         _deferWrites = false;
-        if (!_outbound.IsEmpty)
+        if (!OutboundIsEmpty)
         {
             Write();
         }
@@ -66,7 +67,7 @@ internal sealed partial class WebSocketConnection
             return false;
         }
 
-        _outbound.Enqueue(OutboundMessage.Close(status, description));
+        EnqueueOutbound(OutboundMessage.Close(status, description));
         Write();
         return true;
     }
@@ -77,7 +78,7 @@ internal sealed partial class WebSocketConnection
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _flushed, flushed);
         Write();
-        if (_outbound.IsEmpty && Volatile.Read(ref _writing) == 0)
+        if (OutboundIsEmpty && Volatile.Read(ref _writing) == 0)
         {
             flushed.TrySetResult();
         }
@@ -105,7 +106,7 @@ internal sealed partial class WebSocketConnection
             Volatile.Write(ref _writing, 0);
 
             // Something queued between our last look and the release is ours to send too.
-            if (_outbound.IsEmpty)
+            if (OutboundIsEmpty)
             {
                 Volatile.Read(ref _flushed)?.TrySetResult();
                 return;
@@ -120,7 +121,7 @@ internal sealed partial class WebSocketConnection
     private ValueTask WriteQueued(out bool finished)
     {
         _stream?.BeginBatch();
-        while (_outbound.TryDequeue(out OutboundMessage item))
+        while (TryDequeueOutbound(out OutboundMessage item))
         {
             ValueTask send = Send(item);
             if (!send.IsCompletedSuccessfully)
@@ -142,7 +143,7 @@ internal sealed partial class WebSocketConnection
         await pending.ConfigureAwait(false);
         while (true)
         {
-            while (!_outbound.IsEmpty)
+            while (!OutboundIsEmpty)
             {
                 ValueTask more = WriteQueued(out bool finished);
                 if (!finished)
@@ -152,9 +153,9 @@ internal sealed partial class WebSocketConnection
             }
 
             Volatile.Write(ref _writing, 0);
-            if (_outbound.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+            if (OutboundIsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
             {
-                if (_outbound.IsEmpty)
+                if (OutboundIsEmpty)
                 {
                     Volatile.Read(ref _flushed)?.TrySetResult();
                 }
@@ -257,6 +258,33 @@ internal sealed partial class WebSocketConnection
         }
 
         _socket.Abort();
+    }
+
+    private void EnqueueOutbound(OutboundMessage item)
+    {
+        lock (_outbound)
+        {
+            _outbound.Enqueue(item);
+        }
+    }
+
+    private bool TryDequeueOutbound(out OutboundMessage item)
+    {
+        lock (_outbound)
+        {
+            return _outbound.TryDequeue(out item);
+        }
+    }
+
+    private bool OutboundIsEmpty
+    {
+        get
+        {
+            lock (_outbound)
+            {
+                return _outbound.Count == 0;
+            }
+        }
     }
 
     private static bool IsConnectionError(Exception exception) =>

@@ -18,8 +18,10 @@ namespace CameraRpc.Server.Transport;
 /// through TCP) and no message is ever dropped. Answers go into a queue whose byte size is capped (a
 /// client that sends but never reads is aborted rather than buffered forever); whichever thread finds
 /// no writer active becomes the writer and sends the whole queue in one socket write.</para>
-/// <para>Memory: an idle connection holds no receive buffer; a zero-byte receive waits for the next
-/// frame and a pooled buffer is rented only while a message is being read and dispatched.</para>
+/// <para>Memory: a message buffer is rented from the pool only while a message is being read and
+/// dispatched; between messages the connection waits in a zero-byte receive (what its stream does
+/// then is up to <see cref="ConnectionStream"/>: nothing for a connection that never sent anything,
+/// a 2 KiB read buffer of its own for one that has).</para>
 /// </remarks>
 internal sealed partial class WebSocketConnection : IRpcNotificationSink
 {

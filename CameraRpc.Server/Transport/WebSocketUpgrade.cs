@@ -69,6 +69,9 @@ internal static class WebSocketUpgrade
             KeepAliveInterval = KeepAliveInterval,
             KeepAliveTimeout = KeepAliveTimeout,
         });
+        // The wrapper is kept (its disposal closes the context and the socket), but what it wraps is now
+        // our WebSocket: HttpListener's own, never to be used, can go (about 1 KiB per connection).
+        WrappedSocket(listenerSocket) = socket;
         return new UpgradedWebSocket(socket, stream, listenerSocket);
     }
 
