@@ -1,4 +1,5 @@
 using System.Globalization;
+using CameraRpc.Server.Platform;
 
 namespace CameraRpc.Server.Client;
 
@@ -23,9 +24,7 @@ internal static class ServerProcessCpu
     {
         try
         {
-            var inodes = new HashSet<string>(StringComparer.Ordinal);
-            CollectListeningInodes("/proc/net/tcp", port, inodes);
-            CollectListeningInodes("/proc/net/tcp6", port, inodes);
+            HashSet<string> inodes = ListeningSockets.InodesFor(port);
             if (inodes.Count == 0)
             {
                 return null;
@@ -43,9 +42,7 @@ internal static class ServerProcessCpu
                     foreach (string fd in Directory.EnumerateFileSystemEntries(Path.Combine(processDirectory, "fd")))
                     {
                         // A socket fd links to "socket:[INODE]".
-                        string? target = new FileInfo(fd).LinkTarget;
-                        if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal)
-                            && inodes.Contains(target[8..^1]))
+                        if (ListeningSockets.IsSocketInode(new FileInfo(fd).LinkTarget, inodes))
                         {
                             return pid;
                         }
@@ -95,24 +92,5 @@ internal static class ServerProcessCpu
         }
 
         return null;
-    }
-
-    private static void CollectListeningInodes(string table, int port, HashSet<string> inodes)
-    {
-        if (!File.Exists(table))
-        {
-            return;
-        }
-
-        string portHex = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
-        foreach (string line in File.ReadLines(table).Skip(1))
-        {
-            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
-            string[] columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (columns.Length > 9 && columns[1].EndsWith(portHex, StringComparison.Ordinal) && columns[3] == "0A")
-            {
-                inodes.Add(columns[9]);
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using CameraRpc.Server.Platform;
 
 namespace CameraRpc.Server.Hosting;
 
@@ -105,9 +106,7 @@ internal static class ListenerBinding
 
         try
         {
-            var inodes = new HashSet<string>(StringComparer.Ordinal);
-            CollectListeningInodes("/proc/net/tcp", port, inodes);
-            CollectListeningInodes("/proc/net/tcp6", port, inodes);
+            HashSet<string> inodes = ListeningSockets.InodesFor(port);
             if (inodes.Count == 0)
             {
                 return false;
@@ -116,8 +115,7 @@ internal static class ListenerBinding
             bool any = false;
             foreach (string fdPath in Directory.EnumerateFiles("/proc/self/fd"))
             {
-                string? target = new FileInfo(fdPath).LinkTarget;
-                if (target is null || !target.StartsWith("socket:[", StringComparison.Ordinal) || !inodes.Contains(target[8..^1]))
+                if (!ListeningSockets.IsSocketInode(new FileInfo(fdPath).LinkTarget, inodes))
                 {
                     continue;
                 }
@@ -139,25 +137,6 @@ internal static class ListenerBinding
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or SocketException or FormatException)
         {
             return false;
-        }
-    }
-
-    private static void CollectListeningInodes(string table, int port, HashSet<string> inodes)
-    {
-        if (!File.Exists(table))
-        {
-            return;
-        }
-
-        string portSuffix = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
-        foreach (string line in File.ReadLines(table).Skip(1))
-        {
-            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            // fields: sl local_address rem_address st ... inode; state 0A is LISTEN
-            if (fields.Length > 9 && fields[3] == "0A" && fields[1].EndsWith(portSuffix, StringComparison.Ordinal))
-            {
-                inodes.Add(fields[9]);
-            }
         }
     }
 }
