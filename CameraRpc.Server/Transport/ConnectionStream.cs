@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 
 namespace CameraRpc.Server.Transport;
 
@@ -18,7 +19,7 @@ namespace CameraRpc.Server.Transport;
 /// Outside a batch (pongs, keep-alive pings) they go out at once. Writes and flushes are serialised
 /// by a lock of their own, because the WebSocket writes control frames from its receive path too.</para>
 /// </remarks>
-internal sealed class ConnectionStream : Stream
+internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
 {
     private const int ReadBufferSize = 16 * 1024;
     private const int WriteFlushThreshold = 64 * 1024;
@@ -31,6 +32,9 @@ internal sealed class ConnectionStream : Stream
     private byte[]? _ownBuffer;      // small, made once the connection has sent something
     private bool _lastReadFilledBuffer;
     private bool _endOfStream;
+    private ManualResetValueTaskSourceCore<int> _waitSource = new() { RunContinuationsAsynchronously = false };
+    private ValueTask<int> _pendingWait;
+    private Action? _onWaitCompleted;
     private int _readOffset;
     private int _readCount;
     private byte[]? _writeBuffer;
@@ -87,6 +91,7 @@ internal sealed class ConnectionStream : Stream
     public void BeginBatch() => _batching = true;
 
     /// <summary>Sends everything written since <see cref="BeginBatch"/> in one write.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
     {
         _batching = false;
@@ -131,24 +136,62 @@ internal sealed class ConnectionStream : Stream
         return buffer.Length >= ReadBufferSize ? ReadDirectAsync(buffer, cancellationToken) : FillAndCopyAsync(buffer, cancellationToken);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> WaitWithOwnBufferAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the next message with a real read into the connection's own buffer. The wait is the
+    /// one operation every message goes through, so it completes through a reusable value-task source
+    /// of this stream instead of an async method: a message costs no allocation.
+    /// </summary>
+    private ValueTask<int> WaitWithOwnBufferAsync(CancellationToken cancellationToken)
     {
-        byte[] own = _ownBuffer!;
-        int read = await _inner.ReadAsync(own.AsMemory(), cancellationToken).ConfigureAwait(false);
+        ValueTask<int> read = _inner.ReadAsync(_ownBuffer.AsMemory(), cancellationToken);
+        if (read.IsCompletedSuccessfully)
+        {
+            OnOwnBufferFilled(read.Result);
+            return new ValueTask<int>(0);
+        }
+
+        _pendingWait = read;
+        _waitSource.Reset();
+        read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onWaitCompleted ??= OnWaitCompleted);
+        return new ValueTask<int>(this, _waitSource.Version);
+    }
+
+    private void OnWaitCompleted()
+    {
+        try
+        {
+            OnOwnBufferFilled(_pendingWait.GetAwaiter().GetResult());
+            _pendingWait = default;
+            _waitSource.SetResult(0); // a zero-byte read completes with 0: "data is here"
+        }
+        catch (Exception exception)
+        {
+            _pendingWait = default;
+            _waitSource.SetException(exception);
+        }
+    }
+
+    private void OnOwnBufferFilled(int read)
+    {
         Interlocked.Add(ref _socketBytesRead, read);
         if (read == 0)
         {
             _endOfStream = true; // reported by the next real read
-            return 0;
+            return;
         }
 
-        _lastReadFilledBuffer = read == own.Length;
-        _readBuffer = own;
+        _lastReadFilledBuffer = read == _ownBuffer!.Length;
+        _readBuffer = _ownBuffer;
         _readOffset = 0;
         Volatile.Write(ref _readCount, read);
-        return 0; // a zero-byte read completes with 0: "data is here"
     }
+
+    int IValueTaskSource<int>.GetResult(short token) => _waitSource.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _waitSource.GetStatus(token);
+
+    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _waitSource.OnCompleted(continuation, state, token, flags);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadDirectAsync(Memory<byte> destination, CancellationToken cancellationToken)
@@ -239,6 +282,7 @@ internal sealed class ConnectionStream : Stream
         return WriteSlowAsync(locked, buffer, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushLockedAsync(CancellationToken cancellationToken)
     {
         try
@@ -251,6 +295,7 @@ internal sealed class ConnectionStream : Stream
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(Task locked, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         await locked.ConfigureAwait(false);
@@ -296,6 +341,7 @@ internal sealed class ConnectionStream : Stream
     }
 
     /// <summary>Writes the held bytes; the caller holds the write lock.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushBufferAsync(CancellationToken cancellationToken)
     {
         if (_writeBuffer is null)

@@ -165,6 +165,7 @@ internal sealed partial class WebSocketConnection
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AfterSendAsync(ValueTask send, OutboundMessage item)
     {
         try
@@ -236,6 +237,7 @@ internal sealed partial class WebSocketConnection
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ObserveAsync(ValueTask flush)
     {
         try

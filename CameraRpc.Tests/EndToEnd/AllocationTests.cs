@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+using CameraRpc.Tests.TestSupport;
+
+namespace CameraRpc.Tests.EndToEnd;
+
+/// <summary>
+/// A warm <c>ping</c> allocates nothing on the server, end to end: WebSocket frame in, parse, dispatch,
+/// write, frame out. The load comes from the executable's own <c>bench</c> in a child process, so every
+/// byte allocated in this process is the server's. Allocation is deterministic; no timing is asserted.
+/// </summary>
+[NonParallelizable]
+public sealed class AllocationTests
+{
+    [Test, CancelAfter(120_000)]
+    public async Task a_warm_ping_allocates_nothing_per_call_on_the_server(CancellationToken cancellationToken)
+    {
+        // A Debug build turns every async state machine into a class allocated per call; only an
+        // optimised build (the README's `dotnet test -c Release`, CI) says anything about the product.
+        if (typeof(CameraRpc.Server.Hosting.RpcServer).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true)
+        {
+            Assert.Ignore("allocation is measured on an optimised build: run the tests with -c Release");
+        }
+
+        await using InProcessServer server = InProcessServer.Start();
+        await RunBenchAsync(server, cancellationToken); // warm-up: JIT, pools, buffers, the connection's own read buffer
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        long answered = await RunBenchAsync(server, cancellationToken);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        answered.Should().BeGreaterThan(1000, "the run must make enough calls for a per-call figure");
+
+        // What a connection costs once (accept, upgrade, its objects) is spread over the calls; a
+        // per-call allocation of even one small object (24 bytes) would put the average far above this.
+        (allocated / (double)answered).Should().BeLessThan(4,
+            $"{allocated} bytes were allocated in the server for {answered} pings over WebSocket");
+    }
+
+    private static async Task<long> RunBenchAsync(InProcessServer server, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(ServerProcess.ExecutablePath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { "bench", "--url", server.WebSocketUri.ToString(), "--connections", "1", "--pipeline", "4", "--duration", "2", "--warmup", "0", "--json" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using Process bench = Process.Start(info)!;
+        string output = await bench.StandardOutput.ReadToEndAsync(cancellationToken);
+        await bench.WaitForExitAsync(cancellationToken);
+        bench.ExitCode.Should().Be(0, $"bench ran cleanly: {output}");
+        using JsonDocument result = JsonDocument.Parse(output);
+        return result.RootElement.GetProperty("answered").GetInt64();
+    }
+}
