@@ -37,7 +37,12 @@ internal sealed partial class WebSocketConnection
             // could not reach it either (it would queue behind them): drop the connection.
             Interlocked.Add(ref _queuedBytes, -buffer.WrittenCount);
             RpcResponseBuffer.Return(buffer);
-            _log.Warning($"Client {RemoteEndPoint} is not reading its answers ({queued} bytes queued); connection aborted");
+            if (!_broken)
+            {
+                _broken = true; // once: the answers still coming for this client are dropped quietly
+                _log.Warning($"Client {RemoteEndPoint} is not reading its answers ({queued} bytes queued); connection aborted");
+            }
+
             _socket.Abort();
             return;
         }
