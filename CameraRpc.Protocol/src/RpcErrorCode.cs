@@ -23,10 +23,4 @@ public static class RpcErrorCode
 
     /// <summary>A call arrived while the server was shutting down.</summary>
     public const int ServerShuttingDown = -32000;
-
-    /// <summary>
-    /// True when <paramref name="code"/> lies in the range the specification reserves for
-    /// pre-defined errors (-32768 to -32000); application errors lie outside it.
-    /// </summary>
-    public static bool IsReserved(int code) => code is >= -32768 and <= -32000;
 }

@@ -72,8 +72,13 @@ internal sealed class HttpRpcEndpoint
                 return (length, 0);
             }
 
-            string client = request.RemoteEndPoint?.ToString() ?? "unknown";
-            _log.Received(client, body.AsSpan(0, length));
+            // The client's address is only made into text when bodies are logged.
+            string? client = _log.IsEnabled(LogLevel.Info) ? request.RemoteEndPoint?.ToString() ?? "unknown" : null;
+            if (client is not null)
+            {
+                _log.Received(client, body.AsSpan(0, length));
+            }
+
             var rpcContext = new RpcContext(_dispatcher, connectionId, request.RemoteEndPoint, sink: null);
             bool answered = await _dispatcher.DispatchAsync(body.AsMemory(0, length), answer, rpcContext, cancellationToken).ConfigureAwait(false);
             if (!answered)
@@ -82,7 +87,11 @@ internal sealed class HttpRpcEndpoint
                 return (length, 0);
             }
 
-            _log.Sending(client, answer.WrittenSpan);
+            if (client is not null)
+            {
+                _log.Sending(client, answer.WrittenSpan);
+            }
+
             await HttpResponses.WriteAsync(context, 200, HttpResponses.Json, answer.WrittenMemory).ConfigureAwait(false);
             return (length, answer.WrittenCount);
         }

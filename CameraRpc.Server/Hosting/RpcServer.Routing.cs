@@ -10,6 +10,8 @@ internal sealed partial class RpcServer
     /// <summary>Longest request target accepted (path and query); longer gets 414.</summary>
     private const int MaxUrlLength = 8 * 1024;
 
+    private int _fallbackReported;
+
     /// <summary>Routes one HTTP request by path and method (CONTRACT section 2). Never throws.</summary>
     private async Task HandleAsync(HttpListenerContext context)
     {
@@ -143,6 +145,11 @@ internal sealed partial class RpcServer
                 // A malformed upgrade (no key, wrong version): a plain 400, nothing of the exception.
                 await HttpResponses.WriteTextAsync(context, 400, "Bad Request: not a valid WebSocket upgrade (RFC 6455 section 4.1)").ConfigureAwait(false);
                 return;
+            }
+
+            if (upgraded.Stream is null && Interlocked.Exchange(ref _fallbackReported, 1) == 0)
+            {
+                _log.Warning("WebSockets run over HttpListener's own stream (the buffered stream could not be reached): expected only on a different .NET runtime; slower, still correct");
             }
 
             connection = new WebSocketConnection(

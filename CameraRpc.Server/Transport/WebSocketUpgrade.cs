@@ -32,9 +32,6 @@ internal static class WebSocketUpgrade
 
     private static bool s_streamUnavailable;
 
-    /// <summary>True when the last upgrade could not reach the raw stream and fell back to HttpListener's WebSocket.</summary>
-    public static bool UsingFallback => s_streamUnavailable;
-
     /// <summary>Completes the handshake and returns the connection's WebSocket and, when available, its stream.</summary>
     /// <exception cref="WebSocketException">The upgrade request is malformed.</exception>
     public static async Task<UpgradedWebSocket> AcceptAsync(HttpListenerContext context)
