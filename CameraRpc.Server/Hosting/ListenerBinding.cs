@@ -11,11 +11,12 @@ namespace CameraRpc.Server.Hosting;
 /// <remarks>
 /// HttpListener's prefixes cannot say "port 0" and cannot say 0.0.0.0, so this class turns the
 /// contract's host and port into what it understands: 0.0.0.0 becomes the wildcard host, and port 0
-/// is resolved by asking the kernel for a free port first. A specific address is matched by HttpListener
-/// against the request's Host header: clients must use that address (or, for 127.0.0.1, localhost). It then finds the listening socket in
-/// /proc/self/fd and sets TCP_NODELAY and TCP keep-alive on it: Linux copies both to every accepted
-/// socket, and HttpListener itself sets neither (without TCP_NODELAY, pipelined answers stall 40 ms
-/// and more on delayed ACKs; without keep-alive, a peer that vanished without a FIN is never noticed).
+/// is resolved by asking the kernel for a free port first. A specific address is matched by
+/// HttpListener against the request's Host header: clients must use that address (or, for 127.0.0.1,
+/// localhost). It then finds the listening socket among the process's descriptors (/proc/self/fd) and
+/// sets TCP_NODELAY and TCP keep-alive on it: Linux copies both to every accepted socket, and
+/// HttpListener itself sets neither (without TCP_NODELAY, pipelined answers stall 40 ms and more on
+/// delayed ACKs; without keep-alive, a peer that vanished without a FIN is never noticed).
 /// </remarks>
 internal static class ListenerBinding
 {
@@ -106,24 +107,26 @@ internal static class ListenerBinding
 
         try
         {
-            HashSet<string> inodes = ListeningSockets.InodesFor(port);
-            if (inodes.Count == 0)
-            {
-                return false;
-            }
-
+            // Only this process's own descriptors are looked at (a handful at startup). The kernel's
+            // socket tables in /proc/net are not: on a busy host they hold every TIME_WAIT connection,
+            // and a restart would read megabytes of them.
             bool any = false;
             foreach (string fdPath in Directory.EnumerateFiles("/proc/self/fd"))
             {
-                if (!ListeningSockets.IsSocketInode(new FileInfo(fdPath).LinkTarget, inodes))
+                if (new FileInfo(fdPath).LinkTarget is not { } target || !target.StartsWith("socket:[", StringComparison.Ordinal))
                 {
                     continue;
                 }
 
                 int fd = int.Parse(Path.GetFileName(fdPath), CultureInfo.InvariantCulture);
 
-                // A Socket over the listener's descriptor, not owning it: disposing it leaves the fd open.
+                // A Socket over the descriptor, not owning it: disposing it leaves the fd open.
                 using var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false));
+                if (!IsListeningOn(socket, port))
+                {
+                    continue;
+                }
+
                 socket.NoDelay = true;
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, KeepAliveIdleSeconds);
@@ -137,6 +140,20 @@ internal static class ListenerBinding
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or SocketException or FormatException)
         {
             return false;
+        }
+    }
+
+    private static bool IsListeningOn(Socket socket, int port)
+    {
+        try
+        {
+            return socket.ProtocolType == ProtocolType.Tcp
+                && socket.LocalEndPoint is IPEndPoint local && local.Port == port
+                && socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection) is int listening && listening != 0;
+        }
+        catch (SocketException)
+        {
+            return false; // not a socket these questions make sense for
         }
     }
 }

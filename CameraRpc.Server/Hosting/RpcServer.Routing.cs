@@ -132,48 +132,66 @@ internal sealed partial class RpcServer
             return;
         }
 
-        WebSocketConnection? connection = null;
+        IPEndPoint? remoteEndPoint = context.Request.RemoteEndPoint; // HttpListener cannot tell once it has let go
+        UpgradedWebSocket? upgraded = null;
         try
         {
-            UpgradedWebSocket upgraded;
-            try
+            if (WebSocketHandshake.Check(context.Request, out string accept) is { } refusal)
             {
-                upgraded = await WebSocketUpgrade.AcceptAsync(context).ConfigureAwait(false);
-            }
-            catch (WebSocketException)
-            {
-                // A malformed upgrade (no key, wrong version): a plain 400, nothing of the exception.
-                await HttpResponses.WriteTextAsync(context, 400, "Bad Request: not a valid WebSocket upgrade (RFC 6455 section 4.1)").ConfigureAwait(false);
+                if (refusal.OfferedVersion is { } version)
+                {
+                    context.Response.AddHeader("Sec-WebSocket-Version", version);
+                }
+
+                await HttpResponses.WriteTextAsync(context, refusal.Status, refusal.Text).ConfigureAwait(false);
                 return;
             }
 
-            if (upgraded.Stream is null && Interlocked.Exchange(ref _fallbackReported, 1) == 0)
+            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (upgraded is null)
             {
-                _log.Warning("WebSockets run over HttpListener's own stream (the buffered stream could not be reached): expected only on a different .NET runtime; slower, still correct");
+                _connections.Release();
             }
+        }
 
-            connection = new WebSocketConnection(
-                _connections.NextId(), upgraded, context.Request.RemoteEndPoint, Dispatcher, _log, _metrics,
-                _options.MaxMessageBytes, _options.MaxConcurrency);
-            _connections.Add(connection);
-            _metrics.ConnectionOpened();
-            _log.ClientConnected(connection.RemoteEndPoint, _connections.Count);
+        if (upgraded is null)
+        {
+            return; // the client left during the handshake
+        }
+
+        if (upgraded.Stream is null && Interlocked.Exchange(ref _fallbackReported, 1) == 0)
+        {
+            _log.Warning("WebSockets run over HttpListener's own stream (its connection could not be taken over): expected only on a different .NET runtime; slower, still correct");
+        }
+
+        var connection = new WebSocketConnection(
+            _connections.NextId(), upgraded, remoteEndPoint, Dispatcher, _log, _metrics,
+            _options.MaxMessageBytes, _options.MaxConcurrency);
+
+        // The connection is served by a task of its own that never sees the HTTP request, so that
+        // HttpListener's request, response and headers are garbage from here on.
+        _ = ServeAsync(connection);
+    }
+
+    /// <summary>Serves one upgraded connection to its end and accounts for it. Never throws.</summary>
+    private async Task ServeAsync(WebSocketConnection connection)
+    {
+        _connections.Add(connection);
+        _metrics.ConnectionOpened();
+        _log.ClientConnected(connection.RemoteEndPoint, _connections.Count);
+        try
+        {
             await connection.RunAsync().ConfigureAwait(false);
         }
         finally
         {
-            int left;
-            if (connection is not null)
-            {
-                _connections.Remove(connection);
-                left = _connections.Release();
-                _metrics.ConnectionClosed();
-                _log.ClientDisconnected(connection.RemoteEndPoint, left);
-            }
-            else
-            {
-                _connections.Release();
-            }
+            _connections.Remove(connection);
+            int left = _connections.Release();
+            _metrics.ConnectionClosed();
+            _log.ClientDisconnected(connection.RemoteEndPoint, left);
         }
     }
 

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace CameraRpc.Server.Platform;
 
 /// <summary>
-/// Finds the sockets listening on a TCP port through Linux's /proc: the server uses it to tune its own
-/// listening socket, <c>bench</c> to find the local server process it measures.
+/// Finds the sockets listening on a TCP port through Linux's /proc, for <c>bench</c> to find the local
+/// server process it measures. (It reads the kernel's whole socket table, which on a busy host is
+/// large: fine for a load generator, not for the server's own startup.)
 /// </summary>
 internal static class ListeningSockets
 {

@@ -32,7 +32,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
 
     private readonly WebSocket _socket;
     private readonly ConnectionStream? _stream;
-    private readonly WebSocket _listenerSocket;
+    private readonly WebSocket? _listenerSocket;
     private readonly RpcDispatcher _dispatcher;
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
@@ -145,7 +145,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
 
         _socket.Abort(); // releases the socket whatever state the handshake reached
         _socket.Dispose();
-        _listenerSocket.Dispose(); // closes the TCP connection and unregisters it from HttpListener
+        _listenerSocket?.Dispose(); // fallback path only: closes the TCP connection and unregisters it from HttpListener
         _calls.Dispose();
         _log.ConnectionClosed(RemoteEndPoint, (int)(_socket.CloseStatus ?? WebSocketCloseStatus.Empty), reason.ToString());
     }

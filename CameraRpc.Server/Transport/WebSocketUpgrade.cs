@@ -1,26 +1,30 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 
 namespace CameraRpc.Server.Transport;
 
 /// <summary>
-/// Upgrades an <see cref="HttpListenerContext"/> to a WebSocket whose byte stream is ours: buffered
-/// reads, coalesced writes (<see cref="ConnectionStream"/>), and a keep-alive that detects dead peers.
+/// Turns an accepted upgrade request into the connection's WebSocket: takes the TCP connection over
+/// from HttpListener, answers <c>101</c> on it, and runs the WebSocket over a
+/// <see cref="ConnectionStream"/> (buffered reads, coalesced writes) with a keep-alive that detects
+/// dead peers.
 /// </summary>
 /// <remarks>
-/// HttpListener does the handshake (request checks, 101 response) and hands back a WebSocket over the
-/// connection's raw stream, with no way to shape that stream or to set a keep-alive timeout. We take
-/// the stream from it and build the connection's real WebSocket with
-/// <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/> over a
-/// <see cref="ConnectionStream"/>. The stream is reached with an <see cref="UnsafeAccessorAttribute"/>
-/// (resolved at compile time, no reflection, AOT-safe); the executable is self-contained, so the
-/// runtime it targets cannot change under it, and should the field ever be missing the plain WebSocket
-/// is used instead.
-/// <para>HttpListener's own WebSocket must stay referenced until the connection ends and then be
-/// disposed: its finalizer closes the HttpListenerResponse, which writes to and reads from the same
-/// socket (a dropped reference corrupts a live connection at the next GC), and its disposal is what
-/// closes the socket and unregisters the context.</para>
+/// <para>HttpListener's own <c>AcceptWebSocketAsync</c> would give a WebSocket over the raw stream,
+/// with no way to shape that stream or to time out a dead peer; it would also load OpenSSL for the
+/// handshake's SHA-1 (3.7 MiB of resident memory), and keep the request, its headers, a copy of them
+/// and the response alive for as long as the connection lasts (several KiB per connection). So the
+/// handshake is ours (<see cref="WebSocketHandshake"/>), and once the request is checked the
+/// connection is detached from HttpListener: it forgets the socket (it will neither time it out nor
+/// close it, even at <see cref="HttpListener.Stop"/>), and everything it kept for the request can be
+/// collected. From then on the socket belongs to the <see cref="ConnectionStream"/>, whose disposal
+/// closes it.</para>
+/// <para>HttpListener's internals are reached with <see cref="UnsafeAccessorAttribute"/> (bound at
+/// compile time, no reflection, AOT-safe); the executable is self-contained, so the runtime it targets
+/// cannot change under it. Should a member ever be missing, HttpListener's own WebSocket is used
+/// instead: slower and heavier, still correct.</para>
 /// </remarks>
 internal static class WebSocketUpgrade
 {
@@ -30,88 +34,110 @@ internal static class WebSocketUpgrade
     /// <summary>How long a ping may go unanswered before the connection is dropped as dead.</summary>
     public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(20);
 
-    private static bool s_streamUnavailable;
+    private const string HttpConnectionType = "System.Net.HttpConnection, System.Net.HttpListener";
 
-    /// <summary>Completes the handshake and returns the connection's WebSocket and, when available, its stream.</summary>
-    /// <exception cref="WebSocketException">The upgrade request is malformed.</exception>
-    public static async Task<UpgradedWebSocket> AcceptAsync(HttpListenerContext context)
-    {
-        // No keep-alive timer on HttpListener's own WebSocket: it is set aside at once.
-        HttpListenerWebSocketContext upgraded = await context.AcceptWebSocketAsync(
-            subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: TimeSpan.Zero).ConfigureAwait(false);
-        WebSocket listenerSocket = upgraded.WebSocket;
-        if (s_streamUnavailable)
-        {
-            return new UpgradedWebSocket(listenerSocket, null, listenerSocket);
-        }
-
-        Stream raw;
-        try
-        {
-            // HttpListener hands out its WebSocket wrapped (so that disposing it also closes the
-            // context); the ManagedWebSocket with the stream is inside.
-            raw = RawStream(WrappedSocket(listenerSocket));
-        }
-        catch (Exception exception) when (exception is MissingFieldException or MissingMemberException or TypeLoadException or InvalidCastException or NotSupportedException)
-        {
-            s_streamUnavailable = true;
-            return new UpgradedWebSocket(listenerSocket, null, listenerSocket);
-        }
-
-        ReleaseRequestBuffers(context);
-        var stream = new ConnectionStream(raw);
-        WebSocket socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
-        {
-            IsServer = true,
-            KeepAliveInterval = KeepAliveInterval,
-            KeepAliveTimeout = KeepAliveTimeout,
-        });
-        // The wrapper is kept (its disposal closes the context and the socket), but what it wraps is now
-        // our WebSocket: HttpListener's own, never to be used, can go (about 1 KiB per connection).
-        WrappedSocket(listenerSocket) = socket;
-        return new UpgradedWebSocket(socket, stream, listenerSocket);
-    }
+    private static bool s_takeOverUnavailable;
 
     /// <summary>
-    /// HttpListener keeps an 8 KiB request buffer (and a line builder) per connection for reading the
-    /// next request; an upgraded connection never reads another, so they are dropped. Both are
-    /// recreated on demand should HttpListener read again.
+    /// Completes the handshake of a request that <see cref="WebSocketHandshake.Check"/> accepted and
+    /// returns the connection's WebSocket; null when the client went away during the handshake (its
+    /// socket is closed).
     /// </summary>
-    private static void ReleaseRequestBuffers(HttpListenerContext context)
+    public static async Task<UpgradedWebSocket?> AcceptAsync(HttpListenerContext context, string accept)
+    {
+        if (!s_takeOverUnavailable && TakeOver(context) is { } raw)
+        {
+            var stream = new ConnectionStream(raw);
+            try
+            {
+                await stream.WriteAsync(WebSocketHandshake.SwitchingProtocols(accept)).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            WebSocket socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            {
+                IsServer = true,
+                KeepAliveInterval = KeepAliveInterval,
+                KeepAliveTimeout = KeepAliveTimeout,
+            });
+            return new UpgradedWebSocket(socket, stream, null);
+        }
+
+        // Fallback: HttpListener's WebSocket, whose disposal closes the context and the socket. It must
+        // stay referenced until the connection ends (its finalizer closes the response, which would
+        // write into the live connection).
+        HttpListenerWebSocketContext upgraded = await context.AcceptWebSocketAsync(
+            subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: KeepAliveInterval).ConfigureAwait(false);
+        return new UpgradedWebSocket(upgraded.WebSocket, null, upgraded.WebSocket);
+    }
+
+    /// <summary>True once an upgrade has had to fall back to HttpListener's own WebSocket.</summary>
+    public static bool TakeOverUnavailable => s_takeOverUnavailable;
+
+    /// <summary>
+    /// Detaches the connection from HttpListener and returns its stream (which does not own the
+    /// socket; <see cref="ConnectionStream"/> closes it), or null when HttpListener's internals are
+    /// not what this build expects.
+    /// </summary>
+    private static NetworkStream? TakeOver(HttpListenerContext context)
     {
         try
         {
             object connection = ListenerConnection(context);
+            if (ConnectedStream(connection) is not NetworkStream stream)
+            {
+                s_takeOverUnavailable = true;
+                return null;
+            }
+
+            // In this order: with no socket HttpListener's Close() does nothing; unbinding drops the
+            // request from the listener's list of contexts; removing drops the connection from its list
+            // of connections (the one Stop() closes). Its request timer (already stopped) is disposed:
+            // a timer left to its finalizer would keep the connection, its 8 KiB request buffer and the
+            // request's headers alive through a GC, into an older generation that is rarely collected.
+            ListenerSocket(connection) = null;
+            Unbind(connection);
+            RemoveConnection(connection);
+            RequestTimer(connection).Dispose();
             RequestBuffer(connection) = null;
-            RequestLine(connection) = null;
+            return stream;
         }
-        catch (Exception exception) when (exception is MissingFieldException or MissingMemberException or TypeLoadException or InvalidCastException or NotSupportedException)
+        catch (Exception exception) when (exception is MissingFieldException or MissingMethodException or MissingMemberException or TypeLoadException or InvalidCastException or NotSupportedException)
         {
-            // Only memory is at stake.
+            s_takeOverUnavailable = true;
+            return null;
         }
     }
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_Connection")]
-    [return: UnsafeAccessorType("System.Net.HttpConnection, System.Net.HttpListener")]
+    [return: UnsafeAccessorType(HttpConnectionType)]
     private static extern object ListenerConnection(HttpListenerContext context);
 
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_ConnectedStream")]
+    private static extern Stream ConnectedStream([UnsafeAccessorType(HttpConnectionType)] object connection);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_socket")]
+    private static extern ref Socket? ListenerSocket([UnsafeAccessorType(HttpConnectionType)] object connection);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_timer")]
+    private static extern ref Timer RequestTimer([UnsafeAccessorType(HttpConnectionType)] object connection);
+
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_buffer")]
-    private static extern ref byte[]? RequestBuffer([UnsafeAccessorType("System.Net.HttpConnection, System.Net.HttpListener")] object connection);
+    private static extern ref byte[]? RequestBuffer([UnsafeAccessorType(HttpConnectionType)] object connection);
 
-    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_currentLine")]
-    private static extern ref System.Text.StringBuilder? RequestLine([UnsafeAccessorType("System.Net.HttpConnection, System.Net.HttpListener")] object connection);
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Unbind")]
+    private static extern void Unbind([UnsafeAccessorType(HttpConnectionType)] object connection);
 
-    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_inner")]
-    private static extern ref WebSocket WrappedSocket(
-        [UnsafeAccessorType("System.Net.WebSockets.HttpWebSocket+HttpListenerWrappedWebSocket, System.Net.HttpListener")] object webSocket);
-
-    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_stream")]
-    private static extern ref Stream RawStream(
-        [UnsafeAccessorType("System.Net.WebSockets.ManagedWebSocket, System.Net.WebSockets")] object webSocket);
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "RemoveConnection")]
+    private static extern void RemoveConnection([UnsafeAccessorType(HttpConnectionType)] object connection);
 }
 
 /// <summary>
-/// The result of an upgrade: the WebSocket to serve, its stream (null on the fallback path), and
-/// HttpListener's WebSocket, which owns the socket and is disposed last.
+/// The result of an upgrade: the WebSocket to serve, its stream (null on the fallback path), and on
+/// the fallback path HttpListener's WebSocket, which owns the socket and is disposed last.
 /// </summary>
-internal sealed record UpgradedWebSocket(WebSocket Socket, ConnectionStream? Stream, WebSocket ListenerSocket);
+internal sealed record UpgradedWebSocket(WebSocket Socket, ConnectionStream? Stream, WebSocket? ListenerSocket);
