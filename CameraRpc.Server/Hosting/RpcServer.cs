@@ -35,6 +35,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
     private int _httpCallsInFlight;
     private Task? _acceptLoop;
     private Task? _idleSweeper;
+    private Task? _housekeeping;
     private Task? _stopTask;
     private volatile bool _stopping;
 
@@ -88,6 +89,8 @@ internal sealed partial class RpcServer : IAsyncDisposable
         {
             _idleSweeper = SweepIdleConnectionsAsync();
         }
+
+        _housekeeping = MemoryHousekeeping.RunAsync(_metrics, _stopped.Token);
     }
 
     /// <summary>Asks for a graceful stop; whoever awaits <see cref="StopRequested"/> then calls <see cref="StopAsync"/>.</summary>
@@ -201,6 +204,11 @@ internal sealed partial class RpcServer : IAsyncDisposable
         if (_idleSweeper is not null)
         {
             await _idleSweeper.ConfigureAwait(false);
+        }
+
+        if (_housekeeping is not null)
+        {
+            await _housekeeping.ConfigureAwait(false);
         }
 
         _log.Info("Server stopped");
