@@ -30,6 +30,18 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
         Indented = false,
     };
 
+    // Buffers wait in the pool of the thread that returned them, then in a small shared pool. A
+    // pipelining client has a batch of answers out at once (all rented and returned on one thread,
+    // the one reading its messages and then sending their answers together), so each thread keeps up
+    // to one batch's worth: the default --max-concurrency.
+    private const int ThreadPoolSize = 64;
+
+    [ThreadStatic]
+    private static RpcResponseBuffer?[]? t_pool;
+
+    [ThreadStatic]
+    private static int t_count;
+
     private static readonly RpcResponseBuffer?[] s_pool = new RpcResponseBuffer?[Environment.ProcessorCount * 8];
 
     private byte[] _buffer;
@@ -51,6 +63,15 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
     /// <summary>Takes a buffer from the pool, or makes one.</summary>
     public static RpcResponseBuffer Rent()
     {
+        if (t_count > 0)
+        {
+            RpcResponseBuffer?[] local = t_pool!;
+            int index = --t_count;
+            RpcResponseBuffer cached = local[index]!;
+            local[index] = null;
+            return cached;
+        }
+
         RpcResponseBuffer?[] pool = s_pool;
         for (int i = 0; i < pool.Length; i++)
         {
@@ -72,6 +93,13 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
         {
             ArrayPool<byte>.Shared.Return(buffer._buffer);
             buffer._buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+        }
+
+        RpcResponseBuffer?[] local = t_pool ??= new RpcResponseBuffer?[ThreadPoolSize];
+        if (t_count < local.Length)
+        {
+            local[t_count++] = buffer;
+            return;
         }
 
         RpcResponseBuffer?[] pool = s_pool;

@@ -98,8 +98,9 @@ internal sealed partial class RpcServer : IAsyncDisposable
 
     /// <summary>
     /// Graceful shutdown: <c>/healthz</c> turns 503 and new calls get -32000; calls in flight finish
-    /// (up to <c>--shutdown-timeout</c>, then they are cancelled); every client gets close 1001, sent
-    /// before the listener stops (HttpListener.Stop closes upgraded sockets without a close frame).
+    /// (up to <c>--shutdown-timeout</c>, then they are cancelled); every client gets close 1001, and a
+    /// client that does not answer it within a second is dropped, before the listener stops. (Upgraded
+    /// connections are no longer HttpListener's: its Stop closes only plain HTTP ones.)
     /// </summary>
     public Task StopAsync() => _stopTask ??= StopCoreAsync();
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using CameraRpc.Tests.TestSupport;
@@ -13,8 +14,10 @@ namespace CameraRpc.Tests.EndToEnd;
 [NonParallelizable]
 public sealed class AllocationTests
 {
-    [Test, CancelAfter(120_000)]
-    public async Task a_warm_ping_allocates_nothing_per_call_on_the_server(CancellationToken cancellationToken)
+    [TestCase(1, 4, TestName = "a_warm_ping_allocates_nothing_per_call_on_the_server")]
+    [TestCase(16, 16, TestName = "pipelined_pings_on_many_connections_allocate_nothing_per_call_either")]
+    [CancelAfter(120_000)]
+    public async Task a_warm_ping_allocates_nothing_per_call(int connections, int pipeline, CancellationToken cancellationToken)
     {
         // A Debug build turns every async state machine into a class allocated per call; only an
         // optimised build (the README's `dotnet test -c Release`, CI) says anything about the product.
@@ -24,10 +27,10 @@ public sealed class AllocationTests
         }
 
         await using InProcessServer server = InProcessServer.Start();
-        await RunBenchAsync(server, cancellationToken); // warm-up: JIT, pools, buffers, the connection's own read buffer
+        await RunBenchAsync(server, connections, pipeline, cancellationToken); // warm-up: JIT, pools, buffers, the connection's own read buffer
 
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        long answered = await RunBenchAsync(server, cancellationToken);
+        long answered = await RunBenchAsync(server, connections, pipeline, cancellationToken);
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         answered.Should().BeGreaterThan(1000, "the run must make enough calls for a per-call figure");
@@ -35,10 +38,10 @@ public sealed class AllocationTests
         // What a connection costs once (accept, upgrade, its objects) is spread over the calls; a
         // per-call allocation of even one small object (24 bytes) would put the average far above this.
         (allocated / (double)answered).Should().BeLessThan(4,
-            $"{allocated} bytes were allocated in the server for {answered} pings over WebSocket");
+            $"{allocated} bytes were allocated in the server for {answered} pings over WebSocket ({connections} connection(s), {pipeline} in flight on each)");
     }
 
-    private static async Task<long> RunBenchAsync(InProcessServer server, CancellationToken cancellationToken)
+    private static async Task<long> RunBenchAsync(InProcessServer server, int connections, int pipeline, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(ServerProcess.ExecutablePath)
         {
@@ -46,7 +49,7 @@ public sealed class AllocationTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "bench", "--url", server.WebSocketUri.ToString(), "--connections", "1", "--pipeline", "4", "--duration", "2", "--warmup", "0", "--json" })
+        foreach (string arg in new[] { "bench", "--url", server.WebSocketUri.ToString(), "--connections", connections.ToString(CultureInfo.InvariantCulture), "--pipeline", pipeline.ToString(CultureInfo.InvariantCulture), "--duration", "2", "--warmup", "0", "--json" })
         {
             info.ArgumentList.Add(arg);
         }
