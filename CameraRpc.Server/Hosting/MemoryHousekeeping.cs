@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Globalization;
+using CameraRpc.Server.Logging;
 using CameraRpc.Server.Metrics;
 
 namespace CameraRpc.Server.Hosting;
@@ -15,7 +18,7 @@ namespace CameraRpc.Server.Hosting;
 /// <para>So once a second this looks at the server's activity (bytes received, connections opened
 /// and closed). When nothing at all happened during the last second and enough has been allocated
 /// since the last look that collected, it runs one aggressive collection, which compacts and
-/// returns free memory to the system. Its pause (tens of milliseconds with 10,000 connections) falls
+/// returns free memory to the system. Its pause (7 ms with 1,000 connections, 70–100 ms with 10,000) falls
 /// in a second without a single message, never in the middle of a steady load, and it comes at most
 /// once per <see cref="AllocationThreshold"/> of allocation.</para>
 /// </remarks>
@@ -36,7 +39,7 @@ internal sealed class MemoryHousekeeping
     }
 
     /// <summary>Collects whenever <see cref="ShouldCollect"/> says so, until <paramref name="stopping"/> is cancelled. Never throws.</summary>
-    public static async Task RunAsync(ServerMetrics metrics, CancellationToken stopping)
+    public static async Task RunAsync(ServerMetrics metrics, ServerLog log, CancellationToken stopping)
     {
         var housekeeping = new MemoryHousekeeping(Activity(metrics), GC.GetTotalAllocatedBytes());
         using var timer = new PeriodicTimer(Period);
@@ -46,8 +49,16 @@ internal sealed class MemoryHousekeeping
             {
                 if (housekeeping.ShouldCollect(Activity(metrics), GC.GetTotalAllocatedBytes()))
                 {
+                    long committed = GC.GetGCMemoryInfo().TotalCommittedBytes;
+                    long started = Stopwatch.GetTimestamp();
                     GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    TimeSpan pause = Stopwatch.GetElapsedTime(started);
                     housekeeping.Collected(GC.GetTotalAllocatedBytes());
+                    if (log.IsEnabled(LogLevel.Debug))
+                    {
+                        log.Debug(string.Create(CultureInfo.InvariantCulture,
+                            $"Memory returned after a burst: GC heap committed {committed / 1048576.0:0.0} -> {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:0.0} MiB (pause {pause.TotalMilliseconds:0.0} ms)"));
+                    }
                 }
             }
         }

@@ -90,7 +90,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
             _idleSweeper = SweepIdleConnectionsAsync();
         }
 
-        _housekeeping = MemoryHousekeeping.RunAsync(_metrics, _stopped.Token);
+        _housekeeping = MemoryHousekeeping.RunAsync(_metrics, _log, _stopped.Token);
     }
 
     /// <summary>Asks for a graceful stop; whoever awaits <see cref="StopRequested"/> then calls <see cref="StopAsync"/>.</summary>
