@@ -75,9 +75,6 @@ internal static class WebSocketUpgrade
         return new UpgradedWebSocket(upgraded.WebSocket, null, upgraded.WebSocket);
     }
 
-    /// <summary>True once an upgrade has had to fall back to HttpListener's own WebSocket.</summary>
-    public static bool TakeOverUnavailable => s_takeOverUnavailable;
-
     /// <summary>
     /// Detaches the connection from HttpListener and returns its stream (which does not own the
     /// socket; <see cref="ConnectionStream"/> closes it), or null when HttpListener's internals are
