@@ -6,6 +6,7 @@ using CameraRpc.Server.Configuration;
 using CameraRpc.Server.Hosting;
 using CameraRpc.Server.Logging;
 using CameraRpc.Server.Metrics;
+using CameraRpc.Server.Platform;
 using CameraRpc.Server.Methods;
 
 namespace CameraRpc.Server.Commands;
@@ -53,6 +54,13 @@ internal static class ServeCommand
             stderr.WriteLine($"CameraRpc.Server: {line}");
             return ExitCodes.StartupFailure;
         }
+
+        // The executable owns its process, so it may decide how the runtime's threads are scheduled;
+        // an RpcServer hosted in another process (the tests, for one) leaves that to its host.
+        int eventLoops = SocketEventLoopScheduling.Apply(out string? schedulingError);
+        log.Debug(eventLoops > 0
+            ? $"Socket event loop: {eventLoops} thread(s) set to SCHED_BATCH (woken without preempting calls)"
+            : $"Socket event loop scheduling unchanged: {schedulingError}");
 
         int signals = 0;
         void OnSignal(PosixSignalContext context)
