@@ -73,7 +73,7 @@ internal sealed class ServerLog : IRpcLogger
     /// <summary>An inbound message; the body is cut at <see cref="LogLineFormatter.MaxBodyBytes"/>.</summary>
     public void Received(string endpoint, ReadOnlySpan<byte> utf8Body)
     {
-        if (IsEnabled(LogLevel.Info))
+        if (IsEnabled(LogLevel.Info) && _sink?.DropIfFull() == false)
         {
             Write(LogLevel.Info, LogLineFormatter.ComposeBodyMessage("Received from ", endpoint, ": ", utf8Body));
         }
@@ -82,7 +82,7 @@ internal sealed class ServerLog : IRpcLogger
     /// <summary>An outbound message; the body is cut at <see cref="LogLineFormatter.MaxBodyBytes"/>.</summary>
     public void Sending(string endpoint, ReadOnlySpan<byte> utf8Body)
     {
-        if (IsEnabled(LogLevel.Info))
+        if (IsEnabled(LogLevel.Info) && _sink?.DropIfFull() == false)
         {
             Write(LogLevel.Info, LogLineFormatter.ComposeBodyMessage("Sending to ", endpoint, ": ", utf8Body));
         }
