@@ -123,7 +123,21 @@ internal sealed class LogSink : IAsyncDisposable
             }
         }
 
-        sink = new LogSink(Console.OpenStandardOutput(), file);
+        // A thread inherits the priority of the thread that creates it, and .NET initialises the
+        // terminal, starting its signal-handling thread, on the first write to the console. That first
+        // write (of nothing) happens here, on the caller's thread, and not on the writer with its lowered
+        // priority: SIGTERM must not be handled at the log's priority.
+        Stream console = Console.OpenStandardOutput();
+        try
+        {
+            console.Write(ReadOnlySpan<byte>.Empty);
+        }
+        catch (IOException)
+        {
+            // A broken stdout is the writer's to report (on the file) and give up.
+        }
+
+        sink = new LogSink(console, file);
         error = null;
         return true;
     }

@@ -138,6 +138,33 @@ public sealed class LogSinkTests
 
     [Test]
     [CancelAfter(10_000)]
+    public async Task message_bodies_that_meet_a_full_queue_are_counted_as_dropped(CancellationToken cancellationToken)
+    {
+        // The body lines skip building their text when the queue is full; they must still be counted.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var console = new MemoryStream();
+        var sink = new LogSink(console, file: null, capacity: 2, writerGate: gate.Task);
+        var log = new ServerLog(sink, LogLevel.Info);
+
+        log.Received("127.0.0.1:1", """{"jsonrpc":"2.0","method":"ping","id":1}"""u8);
+        log.Sending("127.0.0.1:1", """{"jsonrpc":"2.0","result":"pong","id":1}"""u8);
+        log.Received("127.0.0.1:1", """{"jsonrpc":"2.0","method":"ping","id":2}"""u8);
+        log.Sending("127.0.0.1:1", """{"jsonrpc":"2.0","result":"pong","id":2}"""u8);
+        log.Info("Ping method called");
+        sink.DroppedLines.Should().Be(3);
+
+        gate.SetResult();
+        await sink.CompleteAsync().WaitAsync(cancellationToken);
+
+        string output = Encoding.UTF8.GetString(console.ToArray());
+        output.Should().Contain("""Received from 127.0.0.1:1: {"jsonrpc":"2.0","method":"ping","id":1}""")
+            .And.Contain("""Sending to 127.0.0.1:1: {"jsonrpc":"2.0","result":"pong","id":1}""")
+            .And.NotContain("\"id\":2")
+            .And.Contain(" - WARNING - 3 log lines dropped (log queue full)\n");
+    }
+
+    [Test]
+    [CancelAfter(10_000)]
     public async Task a_line_enqueued_after_completion_is_counted_as_dropped(CancellationToken cancellationToken)
     {
         var sink = new LogSink(Stream.Null, file: null);
