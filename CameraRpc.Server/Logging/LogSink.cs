@@ -47,11 +47,11 @@ internal sealed class LogSink : IAsyncDisposable
     private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     private readonly Channel<LogEntry> _channel;
+    private readonly int _capacity;
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StreamWriter? _console;
     private StreamWriter? _file;
     private char[] _lineBuffer = new char[1024];
-    private readonly int _capacity;
     private int _queued; // lines in the queue; approximate while a write and a read race, which is all a "full?" check needs
     private long _droppedLines;
     private long _reportedDroppedLines;
@@ -212,6 +212,12 @@ internal sealed class LogSink : IAsyncDisposable
                 ReportDrops();
                 Flush();
             }
+        }
+        catch (Exception exception)
+        {
+            // A bug here must not take the server down with it (this is a thread of its own, where an
+            // exception would end the process); whoever completes the sink sees it.
+            _writerDone.TrySetException(exception);
         }
         finally
         {

@@ -51,13 +51,21 @@ internal static class SocketEventLoopScheduling
             }
 
             int priority = 0; // the only priority SCHED_BATCH allows
-            if (sched_setscheduler(threadId, SchedBatch, ref priority) == 0)
+            try
             {
-                applied++;
+                if (sched_setscheduler(threadId, SchedBatch, ref priority) == 0)
+                {
+                    applied++;
+                }
+                else
+                {
+                    error = $"sched_setscheduler failed with errno {Marshal.GetLastPInvokeError()}";
+                }
             }
-            else
+            catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
             {
-                error = $"sched_setscheduler failed with errno {Marshal.GetLastPInvokeError()}";
+                error = $"sched_setscheduler is not available: {exception.Message}";
+                return 0;
             }
         }
 
