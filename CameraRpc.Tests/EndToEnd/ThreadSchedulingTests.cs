@@ -30,7 +30,9 @@ public sealed class ThreadSchedulingTests
                 .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":1}""");
         }
 
-        server.Lines.Should().Contain(line => line.Contains("DEBUG - Socket event loop: 1 thread(s) set to SCHED_BATCH", StringComparison.Ordinal));
+        // Logged just after the listener started (so possibly after the line StartAsync waited for):
+        // once it is here, the class has been set.
+        await server.WaitForLineAsync(line => line.Contains("DEBUG - Socket event loop: 1 thread(s) set to SCHED_BATCH", StringComparison.Ordinal), cancellationToken);
 
         var threads = new List<(string Name, int Policy, int Nice)>();
         foreach (string task in Directory.EnumerateDirectories($"/proc/{server.ProcessId}/task"))
