@@ -8,15 +8,13 @@ namespace CameraRpc.Tests.EndToEnd;
 [NonParallelizable]
 public sealed class WebSocketHandshakeTests
 {
-    private const string SampleKey = "dGhlIHNhbXBsZSBub25jZQ==";
-
     [Test, CancelAfter(30_000)]
     public async Task the_upgrade_is_answered_101_with_the_accept_value_of_the_key_and_then_speaks_json_rpc(CancellationToken cancellationToken)
     {
         await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken);
         await using RawWebSocket socket = await RawWebSocket.ConnectTcpAsync(server.Port, cancellationToken);
 
-        int status = await socket.HandshakeRawAsync(Upgrade(server.Port, SampleKey, "13"), cancellationToken);
+        int status = await socket.HandshakeRawAsync(RawWebSocket.UpgradeRequest(server.Port), cancellationToken);
 
         status.Should().Be(101);
         socket.HandshakeResponse.Should().Contain("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", "the accept value RFC 6455 section 1.3 gives for this key");
@@ -33,7 +31,7 @@ public sealed class WebSocketHandshakeTests
         await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken);
         await using RawWebSocket socket = await RawWebSocket.ConnectTcpAsync(server.Port, cancellationToken);
 
-        int status = await socket.HandshakeRawAsync(Upgrade(server.Port, SampleKey, version), cancellationToken);
+        int status = await socket.HandshakeRawAsync(RawWebSocket.UpgradeRequest(server.Port, version: version), cancellationToken);
 
         status.Should().Be(426, "RFC 6455 section 4.4: a version the server does not speak");
         socket.HandshakeResponse.Should().Contain("\r\nSec-WebSocket-Version: 13\r\n", "the answer says which version to retry with");
@@ -49,11 +47,8 @@ public sealed class WebSocketHandshakeTests
         await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken);
         await using RawWebSocket socket = await RawWebSocket.ConnectTcpAsync(server.Port, cancellationToken);
 
-        int status = await socket.HandshakeRawAsync(Upgrade(server.Port, key, "13"), cancellationToken);
+        int status = await socket.HandshakeRawAsync(RawWebSocket.UpgradeRequest(server.Port, key), cancellationToken);
 
         status.Should().Be(expected, "RFC 6455 section 4.1: the key is 16 random bytes, base64-encoded");
     }
-
-    private static string Upgrade(int port, string key, string version) =>
-        $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n";
 }

@@ -14,9 +14,6 @@ namespace CameraRpc.Tests.Hardening;
 [NonParallelizable]
 public sealed class FaultTests
 {
-    private static string Upgrade(int port) =>
-        $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-
     [Test, CancelAfter(60_000)]
     public async Task clients_that_vanish_mid_message_mid_handshake_or_with_200_calls_in_flight_leave_no_trace(CancellationToken cancellationToken)
     {
@@ -40,7 +37,7 @@ public sealed class FaultTests
         for (int i = 0; i < 20; i++)
         {
             RawWebSocket socket = await RawWebSocket.ConnectTcpAsync(server.Port, cancellationToken);
-            string request = Upgrade(server.Port);
+            string request = RawWebSocket.UpgradeRequest(server.Port);
             await socket.SendRawAsync(Encoding.ASCII.GetBytes(request[..(request.Length / 2)]), cancellationToken);
             vanished.Add(socket);
         }

@@ -110,8 +110,8 @@ public sealed partial class SecurityTests
         foreach (string raw in new[]
         {
             $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 7\r\n\r\n",
-            $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: x\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            RawWebSocket.UpgradeRequest(server.Port, version: "7"),
+            RawWebSocket.UpgradeRequest(server.Port, key: "x"),
         })
         {
             await using RawWebSocket tcp = await RawWebSocket.ConnectTcpAsync(server.Port, cancellationToken);

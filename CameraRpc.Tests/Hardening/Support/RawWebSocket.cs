@@ -92,6 +92,13 @@ public sealed class RawWebSocket : IAsyncDisposable
         return socket;
     }
 
+    /// <summary>The key of RFC 6455's own example (section 1.3), whose accept value is <c>s3pPLMBiTxaQ9kYGzzhZRbK+xOo=</c>.</summary>
+    public const string SampleKey = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    /// <summary>The text of an upgrade request for <c>/ws</c>, with the key and version given (for <see cref="HandshakeRawAsync"/>).</summary>
+    public static string UpgradeRequest(int port, string key = SampleKey, string version = "13") =>
+        $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n";
+
     /// <summary>Sends an upgrade request written by the caller (for malformed ones) and reads the answer's head.</summary>
     public async Task<int> HandshakeRawAsync(string request, CancellationToken cancellationToken)
     {
