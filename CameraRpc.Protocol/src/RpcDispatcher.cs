@@ -275,14 +275,32 @@ public sealed partial class RpcDispatcher
         var reader = new Utf8JsonReader(token);
         reader.Read();
         unescapedName = ArrayPool<byte>.Shared.Rent(request.MethodLength);
-        unescapedLength = reader.CopyString(unescapedName);
-        if (Methods.TryFind(unescapedName.AsSpan(0, unescapedLength), out method))
+        bool decoded = true;
+        try
+        {
+            unescapedLength = reader.CopyString(unescapedName);
+        }
+        catch (InvalidOperationException)
+        {
+            decoded = false; // "\ud800": valid JSON, not Unicode text (see JsonText); no method has that name
+        }
+
+        if (decoded && Methods.TryFind(unescapedName.AsSpan(0, unescapedLength), out method))
         {
             ArrayPool<byte>.Shared.Return(unescapedName);
             unescapedName = null;
             return true;
         }
 
+        if (!decoded)
+        {
+            // The -32601 message then quotes the name as the client wrote it, escapes included.
+            ArrayPool<byte>.Shared.Return(unescapedName);
+            unescapedName = null;
+            unescapedLength = 0;
+        }
+
+        method = null;
         return false;
     }
 }

@@ -80,7 +80,7 @@ internal static class RpcEnvelopeReader
             switch (member)
             {
                 case SeenJsonRpc:
-                    if (reader.TokenType != JsonTokenType.String || !reader.ValueTextEquals(JsonRpcNames.Version))
+                    if (reader.TokenType != JsonTokenType.String || !JsonText.ValueEquals(ref reader, JsonRpcNames.Version))
                     {
                         valid = false;
                     }
@@ -156,22 +156,22 @@ internal static class RpcEnvelopeReader
 
     private static int MemberOf(ref Utf8JsonReader reader)
     {
-        if (reader.ValueTextEquals(JsonRpcNames.Method))
+        if (JsonText.ValueEquals(ref reader, JsonRpcNames.Method))
         {
             return SeenMethod;
         }
 
-        if (reader.ValueTextEquals(JsonRpcNames.Params))
+        if (JsonText.ValueEquals(ref reader, JsonRpcNames.Params))
         {
             return SeenParams;
         }
 
-        if (reader.ValueTextEquals(JsonRpcNames.Id))
+        if (JsonText.ValueEquals(ref reader, JsonRpcNames.Id))
         {
             return SeenId;
         }
 
-        if (reader.ValueTextEquals(JsonRpcNames.JsonRpc))
+        if (JsonText.ValueEquals(ref reader, JsonRpcNames.JsonRpc))
         {
             return SeenJsonRpc;
         }

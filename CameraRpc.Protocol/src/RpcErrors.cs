@@ -51,20 +51,20 @@ public static class RpcErrors
     }
 
     /// <summary>-32601, quoting the method name the client sent (cut to 64 characters).</summary>
+    /// <remarks>
+    /// Characters are Unicode scalar values, as the seed's Python server counted them: a name of
+    /// emoji is cut after 64 emoji, never inside one. Only the quoted prefix is decoded.
+    /// </remarks>
     public static void WriteMethodNotFound(RpcResponseBuffer output, ReadOnlySpan<byte> utf8Name, ReadOnlySpan<byte> rawId)
     {
-        string name = Encoding.UTF8.GetString(utf8Name);
-        if (name.Length > MaxQuotedMethodNameLength)
+        int prefix = 0;
+        for (int characters = 0; characters < MaxQuotedMethodNameLength && prefix < utf8Name.Length; characters++)
         {
-            int cut = MaxQuotedMethodNameLength;
-            if (char.IsHighSurrogate(name[cut - 1]))
-            {
-                cut--; // never split a surrogate pair
-            }
-
-            name = name[..cut];
+            Rune.DecodeFromUtf8(utf8Name[prefix..], out _, out int consumed);
+            prefix += consumed;
         }
 
+        string name = Encoding.UTF8.GetString(utf8Name[..prefix]);
         Write(output, RpcErrorCode.MethodNotFound, MethodNotFoundMessage + ": " + name, rawId);
     }
 

@@ -71,7 +71,7 @@ public ref struct RpcParamsReader
 
         for (int i = 0; i < names.Length; i++)
         {
-            if (_reader.ValueTextEquals(names[i]))
+            if (JsonText.ValueEquals(ref _reader, names[i]))
             {
                 ulong bit = i < 64 ? 1UL << i : 0;
                 if ((_seen & bit) != 0)
@@ -87,7 +87,7 @@ public ref struct RpcParamsReader
 
         if (slot < 0)
         {
-            UnexpectedName = _reader.GetString();
+            UnexpectedName = JsonText.GetDisplayString(ref _reader);
         }
 
         _reader.Read(); // onto the value
@@ -104,8 +104,7 @@ public ref struct RpcParamsReader
     {
         if (_reader.TokenType == JsonTokenType.String)
         {
-            value = _reader.GetString();
-            return true;
+            return JsonText.TryGetString(ref _reader, out value); // false: not Unicode text, a type error
         }
 
         value = null;
@@ -194,8 +193,8 @@ public ref struct RpcParamsReader
             return false;
         }
 
-        string? text = _reader.GetString();
-        return !string.IsNullOrEmpty(text)
+        return JsonText.TryGetString(ref _reader, out string? text)
+            && !string.IsNullOrEmpty(text)
             && !char.IsAsciiDigit(text[0]) && text[0] != '-' && text[0] != '+'
             && !text.Contains(',')
             && Enum.TryParse(text, ignoreCase: true, out value);

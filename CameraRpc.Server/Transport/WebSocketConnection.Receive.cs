@@ -127,7 +127,18 @@ internal sealed partial class WebSocketConnection
         Interlocked.Increment(ref _callsInFlight);
         _log.Received(RemoteEndPoint, message.AsSpan(0, length));
         RpcResponseBuffer answer = RpcResponseBuffer.Rent();
-        ValueTask<bool> pending = _dispatcher.DispatchAsync(message.AsMemory(0, length), answer, Context, _calls.Token);
+        ValueTask<bool> pending;
+        try
+        {
+            pending = _dispatcher.DispatchAsync(message.AsMemory(0, length), answer, Context, _calls.Token);
+        }
+        catch (Exception exception)
+        {
+            // The engine answers all input itself; a throw is a bug in it, logged below, and must not
+            // take the connection's read loop (and with it every later call) down.
+            pending = ValueTask.FromException<bool>(exception);
+        }
+
         if (pending.IsCompletedSuccessfully)
         {
             Complete(pending.Result, message, answer, type);

@@ -115,6 +115,12 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         {
             reason = CloseReason.Faulted;
         }
+        catch (Exception exception)
+        {
+            // A bug of ours: the connection is closed and released below like a broken one, not left open and unread.
+            _log.Error($"Connection {RemoteEndPoint} failed: {exception.GetType().Name}: {exception.Message}");
+            reason = CloseReason.Faulted;
+        }
 
         FlushDeferred(); // the read loop holds nothing back any more
         if (reason != CloseReason.MessageTooBig)

@@ -67,6 +67,7 @@ public sealed class GeneratedTableTests
     [TestCase("test.add", "{\"a\":1,\"b\":2,\"c\":3}", "c", TestName = "an_unknown_named_parameter_is_unexpected")]
     [TestCase("test.add", "{\"a\":1,\"a\":2}", "a", TestName = "a_name_given_twice_is_unexpected")]
     [TestCase("test.void", "[1]", "[0]", TestName = "a_method_without_parameters_refuses_any")]
+    [TestCase("test.add", "{\"a\":1,\"b\":2,\"\\ud800\":3}", "\\\\ud800", TestName = "an_unknown_name_that_is_not_unicode_is_quoted_as_written")]
     public async Task unexpected(string method, string @params, string param)
     {
         (await CallAsync(Call(method, @params))).Should().Be(InvalidParams(param, "unexpected"));
@@ -84,6 +85,11 @@ public sealed class GeneratedTableTests
     [TestCase("test.complex", "[{\"name\":\"a\",\"exposure\":\"x\",\"mode\":\"Auto\"}]", "settings", TestName = "a_complex_value_that_does_not_deserialize_is_a_type_error")]
     [TestCase("test.numbers", "[256,0,0,0,0,0,0,0,0]", "b", TestName = "a_byte_overflow_is_a_type_error")]
     [TestCase("test.numbers", "[0,0,0,-1,0,0,0,0,0]", "us", TestName = "a_negative_unsigned_is_a_type_error")]
+    [TestCase("test.add", "{\"a\":1,\"b\":\"2\"}", "b", TestName = "a_string_for_an_int_given_by_name_is_a_type_error")]
+    [TestCase("test.enum", "{\"mode\":\"Auto\",\"fallback\":true}", "fallback", TestName = "a_mistyped_optional_parameter_given_by_name_is_a_type_error")]
+    [TestCase("test.greet", "[\"\\ud800\"]", "name", TestName = "a_string_with_an_unpaired_surrogate_escape_is_a_type_error")]
+    [TestCase("test.greet", "{\"name\":\"\\udc00x\"}", "name", TestName = "an_unpaired_surrogate_escape_given_by_name_is_a_type_error")]
+    [TestCase("test.enum", "[\"\\ud800\"]", "mode", TestName = "an_enum_name_with_an_unpaired_surrogate_escape_is_a_type_error")]
     public async Task type_errors(string method, string @params, string param)
     {
         (await CallAsync(Call(method, @params))).Should().Be(InvalidParams(param, "type"));

@@ -23,6 +23,11 @@ public sealed class RpcDispatcherFuzzTests
 
     private static readonly byte[] s_interesting = Encoding.UTF8.GetBytes("{}[]\",:\\0123456789.eE+-truefalsenull \t\n\u00e9") .Concat(new byte[] { 0x00, 0x7F, 0x80, 0xC0, 0xFF, 0xED, 0xA0 }).ToArray();
 
+    // JSON escapes, spliced whole: a lone surrogate ("\ud800") is valid JSON but not text, and
+    // one-byte mutations alone almost never spell it.
+    private static readonly byte[][] s_escapes =
+        ["\\ud800"u8.ToArray(), "\\uDC00"u8.ToArray(), "\\ud83d\\ude00"u8.ToArray(), "\\u0000"u8.ToArray(), "\\\""u8.ToArray(), "\\\\"u8.ToArray(), "\\u006d"u8.ToArray()];
+
     [TestCase(1)]
     [TestCase(2)]
     [TestCase(3)]
@@ -72,8 +77,9 @@ public sealed class RpcDispatcherFuzzTests
         for (int e = 0; e < edits && bytes.Count > 0; e++)
         {
             int at = random.Next(bytes.Count);
-            switch (random.Next(5))
+            switch (random.Next(6))
             {
+                case 5: bytes.InsertRange(at, s_escapes[random.Next(s_escapes.Length)]); break;
                 case 0: bytes.RemoveRange(at, bytes.Count - at); break; // truncate
                 case 1: bytes.RemoveAt(at); break;
                 case 2: bytes.Insert(at, s_interesting[random.Next(s_interesting.Length)]); break;
