@@ -30,8 +30,11 @@ public sealed partial class NginxProxyTests
         throw new FileNotFoundException("CameraRpc.Server/deploy/nginx/camerarpc.conf not found above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>The shipped config with TLS turned into a plain listener on <paramref name="listenPort"/> and the upstream on <paramref name="serverPort"/>.</summary>
-    internal static string TestVariant(string shipped, int listenPort, int serverPort)
+    /// <summary>
+    /// The shipped config with TLS turned into a plain listener on <paramref name="listenPort"/>, the
+    /// upstream on <paramref name="serverPort"/>, and the access log (its format kept) in <paramref name="logDirectory"/>.
+    /// </summary>
+    internal static string TestVariant(string shipped, int listenPort, int serverPort, string logDirectory)
     {
         bool listened = false;
         var lines = new List<string>();
@@ -54,6 +57,13 @@ public sealed partial class NginxProxyTests
                 continue;
             }
 
+            if (trimmed.StartsWith("access_log ", StringComparison.Ordinal))
+            {
+                string[] words = trimmed.TrimEnd(';').Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                lines.Add($"    access_log {Path.Combine(logDirectory, Path.GetFileName(words[1]))} {string.Join(' ', words[2..])};");
+                continue;
+            }
+
             lines.Add(UpstreamServer().Replace(line, $"server 127.0.0.1:{serverPort};"));
         }
 
@@ -69,7 +79,8 @@ public sealed partial class NginxProxyTests
             Assert.Inconclusive($"nginx is not installed ({Nginx}); `apt-get install -y nginx` to run this test (.ci/run does)");
         }
 
-        await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken, "--idle-timeout", "300");
+        const string Token = "nginx-must-not-log-this-token";
+        await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken, "--idle-timeout", "300", "--auth-token", Token);
         DirectoryInfo prefix = Directory.CreateTempSubdirectory("camerarpc-nginx-");
         int listenPort = FreePort();
         string shipped = await File.ReadAllTextAsync(ShippedConfig(), cancellationToken);
@@ -86,7 +97,7 @@ public sealed partial class NginxProxyTests
                 fastcgi_temp_path {{prefix.FullName}}/fastcgi;
                 uwsgi_temp_path {{prefix.FullName}}/uwsgi;
                 scgi_temp_path {{prefix.FullName}}/scgi;
-            {{TestVariant(shipped, listenPort, server.Port)}}
+            {{TestVariant(shipped, listenPort, server.Port, prefix.FullName)}}
             }
             """;
         string confPath = Path.Combine(prefix.FullName, "nginx.conf");
@@ -101,7 +112,8 @@ public sealed partial class NginxProxyTests
         try
         {
             await WaitForPortAsync(listenPort, nginx, prefix.FullName, cancellationToken);
-            var proxied = new Uri($"ws://127.0.0.1:{listenPort}/ws");
+            // A browser's way to authenticate: the token in the query of the upgrade.
+            var proxied = new Uri($"ws://127.0.0.1:{listenPort}/ws?access_token={Token}");
             await using (RpcTestClient client = await RpcTestClient.ConnectAsync(proxied, cancellationToken))
             {
                 for (int i = 0; i < 20; i++)
@@ -123,6 +135,14 @@ public sealed partial class NginxProxyTests
             byte[] head = new byte[64];
             int read = await stream.ReadAsync(head, cancellationToken);
             System.Text.Encoding.ASCII.GetString(head, 0, read).Should().StartWith("HTTP/1.1 414", "large_client_header_buffers caps the request line in front of the server");
+
+            // The shipped access log records the upgrade by its path, never the query that carried the token.
+            // nginx writes a request's line when the request ends: stop nginx first so that every line is out.
+            nginx.Kill(entireProcessTree: true);
+            await nginx.WaitForExitAsync(cancellationToken);
+            string accessLog = await File.ReadAllTextAsync(Path.Combine(prefix.FullName, "camerarpc.access.log"), cancellationToken);
+            accessLog.Should().Contain("\"GET /ws HTTP/1.1\" 101", "the shipped config has its own access log with the upgrade in it");
+            accessLog.Should().NotContain(Token, "the token must not reach nginx's access log");
         }
         finally
         {
