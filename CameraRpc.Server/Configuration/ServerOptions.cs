@@ -57,6 +57,21 @@ internal sealed record ServerOptions
     /// <summary>How long shutdown waits for calls in flight.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    // Timings of the transport that are not options of the executable: fixed in the product, shortened
+    // by tests that host the server in process.
+
+    /// <summary>How often an idle WebSocket connection is pinged.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a ping may go unanswered before the connection is dropped as dead.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long calls cancelled when <see cref="ShutdownTimeout"/> ran out get to queue their -32000
+    /// before the 1001 goes out (part of the one second that shutdown allows after the timeout).
+    /// </summary>
+    public TimeSpan ShutdownCancelGrace { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>True when <see cref="AllowedOrigins"/> contains <c>*</c>.</summary>
     public bool AllowsAnyOrigin => AllowedOrigins.Contains("*");
 }

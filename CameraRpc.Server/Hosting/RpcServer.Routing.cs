@@ -147,7 +147,7 @@ internal sealed partial class RpcServer
                 return;
             }
 
-            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept).ConfigureAwait(false);
+            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept, _options.KeepAliveInterval, _options.KeepAliveTimeout).ConfigureAwait(false);
         }
         finally
         {

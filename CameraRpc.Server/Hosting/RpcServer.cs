@@ -152,6 +152,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
             }
         }
 
+        long timeoutReached = Stopwatch.GetTimestamp();
         int unfinished = CallsInFlight();
         if (unfinished > 0)
         {
@@ -159,23 +160,54 @@ internal sealed partial class RpcServer : IAsyncDisposable
                 $"Shutdown timeout reached with {unfinished} call(s) still running; cancelling them"));
         }
 
+        // A call that honours its CancellationToken ends at once with -32000; its connection is closed
+        // once that answer is queued, so the client learns what became of the call. A call that ignores
+        // its token is not waited for beyond ShutdownCancelGrace.
+        var cancelled = new List<WebSocketConnection>();
         foreach (WebSocketConnection connection in open)
         {
-            if (closing.Add(connection))
+            if (!closing.Contains(connection))
             {
                 connection.CancelCalls();
-                connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+                cancelled.Add(connection);
             }
+        }
+
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10)))
+        {
+            while (cancelled.Count > 0)
+            {
+                for (int i = cancelled.Count - 1; i >= 0; i--)
+                {
+                    if (cancelled[i].IsDrained || Stopwatch.GetElapsedTime(timeoutReached) >= _options.ShutdownCancelGrace)
+                    {
+                        closing.Add(cancelled[i]);
+                        cancelled[i].BeginClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+                        cancelled.RemoveAt(i);
+                    }
+                }
+
+                if (cancelled.Count > 0)
+                {
+                    await timer.WaitForNextTickAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        int abandoned = CallsInFlight();
+        if (unfinished > 0 && abandoned > 0)
+        {
+            _log.Warning(string.Create(CultureInfo.InvariantCulture,
+                $"{abandoned} call(s) did not end when cancelled; their clients get no answer"));
         }
 
         _log.Info(string.Create(CultureInfo.InvariantCulture, $"Closed {open.Length} client connection(s) with 1001 (server shutting down)"));
 
-        // Clients answer the close frame at once; one second is plenty, and keeps the exit within
-        // --shutdown-timeout + 1 s. Whoever has not answered by then is dropped.
+        // Clients answer the close frame at once; what is left of the second after the timeout is plenty,
+        // and keeps the exit within --shutdown-timeout + 1 s. Whoever has not answered by then is dropped.
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10)))
         {
-            long closeStarted = Stopwatch.GetTimestamp();
-            while (_connections.Count > 0 && Stopwatch.GetElapsedTime(closeStarted) < TimeSpan.FromSeconds(1))
+            while (_connections.Count > 0 && Stopwatch.GetElapsedTime(timeoutReached) < TimeSpan.FromSeconds(1))
             {
                 await timer.WaitForNextTickAsync().ConfigureAwait(false);
             }

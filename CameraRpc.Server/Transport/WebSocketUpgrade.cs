@@ -28,12 +28,6 @@ namespace CameraRpc.Server.Transport;
 /// </remarks>
 internal static class WebSocketUpgrade
 {
-    /// <summary>How often an idle connection is pinged.</summary>
-    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long a ping may go unanswered before the connection is dropped as dead.</summary>
-    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(20);
-
     private const string HttpConnectionType = "System.Net.HttpConnection, System.Net.HttpListener";
 
     private static bool s_takeOverUnavailable;
@@ -41,9 +35,10 @@ internal static class WebSocketUpgrade
     /// <summary>
     /// Completes the handshake of a request that <see cref="WebSocketHandshake.Check"/> accepted and
     /// returns the connection's WebSocket; null when the client went away during the handshake (its
-    /// socket is closed).
+    /// socket is closed). The WebSocket pings the client every <paramref name="keepAliveInterval"/> and
+    /// drops it when a ping goes unanswered for <paramref name="keepAliveTimeout"/>.
     /// </summary>
-    public static async Task<UpgradedWebSocket?> AcceptAsync(HttpListenerContext context, string accept)
+    public static async Task<UpgradedWebSocket?> AcceptAsync(HttpListenerContext context, string accept, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout)
     {
         if (!s_takeOverUnavailable && TakeOver(context) is { } raw)
         {
@@ -61,8 +56,8 @@ internal static class WebSocketUpgrade
             WebSocket socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
             {
                 IsServer = true,
-                KeepAliveInterval = KeepAliveInterval,
-                KeepAliveTimeout = KeepAliveTimeout,
+                KeepAliveInterval = keepAliveInterval,
+                KeepAliveTimeout = keepAliveTimeout,
             });
             return new UpgradedWebSocket(socket, stream, null);
         }
@@ -71,7 +66,7 @@ internal static class WebSocketUpgrade
         // stay referenced until the connection ends (its finalizer closes the response, which would
         // write into the live connection).
         HttpListenerWebSocketContext upgraded = await context.AcceptWebSocketAsync(
-            subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: KeepAliveInterval).ConfigureAwait(false);
+            subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: keepAliveInterval).ConfigureAwait(false);
         return new UpgradedWebSocket(upgraded.WebSocket, null, upgraded.WebSocket);
     }
 

@@ -44,6 +44,25 @@ public sealed class ShutdownTests
         gate.Cancelled.IsCompleted.Should().BeFalse("the call finished on its own, well within --shutdown-timeout");
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task a_call_still_running_at_the_shutdown_timeout_is_cancelled_and_answered_32000_before_the_1001(CancellationToken cancellationToken)
+    {
+        // The grace after the cancellation is longer than the test: the 1001 must wait for the -32000, however slow the machine.
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromMilliseconds(200), ShutdownCancelGrace = TimeSpan.FromMinutes(1) });
+        await using RpcTestClient busy = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        (string key, RpcCallGate gate) = RpcCallGate.Create();
+        await busy.SendAsync($$"""{"jsonrpc":"2.0","method":"test.waitThenCleanUp","params":["{{key}}"],"id":1}""", cancellationToken);
+        await gate.Started.WaitAsync(cancellationToken);
+
+        Task stopping = server.Server.StopAsync(); // the gate is never released: the call outlives the timeout
+
+        await gate.Cancelled.WaitAsync(cancellationToken); // reaching this line is the assertion: the call's token fired
+        (await BackPressureTests.NextAsync(busy, cancellationToken)).Should().Be(
+            ShuttingDown.Replace("\"id\":2", "\"id\":1", StringComparison.Ordinal), "the cancelled call's client learns what became of it");
+        (await busy.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "and then gets its 1001");
+        await stopping.WaitAsync(cancellationToken);
+    }
+
     [Test, CancelAfter(5_000)]
     public async Task stop_closes_every_client_with_1001_without_waiting_for_the_timeout_when_no_call_runs(CancellationToken cancellationToken)
     {

@@ -183,7 +183,7 @@ public sealed class GeneratedTableTests
         GeneratedRpcMethods.Table.Methods.Where(m => m.Name.StartsWith("test.", StringComparison.Ordinal)).Select(m => m.Name).Should().Equal(
             "test.add", "test.array", "test.complex", "test.complexMany", "test.context", "test.delay", "test.delayValue",
             "test.element", "test.enum", "test.fail", "test.greet", "test.notify", "test.nullable", "test.numbers", "test.void",
-            "test.wait");
+            "test.wait", "test.waitThenCleanUp");
         Encoding.UTF8.GetString(GeneratedRpcMethods.Table.Methods.First(m => m.Name == "test.add").OpenRpcDescriptor.Span).Should().Be(
             "{\"name\":\"test.add\",\"summary\":\"Adds two integers.\",\"params\":[{\"name\":\"a\",\"required\":true,\"schema\":{\"type\":\"integer\"}},"
             + "{\"name\":\"b\",\"required\":true,\"schema\":{\"type\":\"integer\"}}],\"result\":{\"name\":\"result\",\"schema\":{\"type\":\"integer\"}}}");

@@ -69,6 +69,24 @@ internal static class EndToEndRpcMethods
     public static Task<string> WaitAsync(string key, CancellationToken cancellationToken) =>
         RpcCallGate.Find(key).WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// Like <c>test.wait</c>, but a cancelled call first takes a moment to clean up (as a method releasing
+    /// a camera would) before it ends, so its -32000 is written only after the cancellation returned.
+    /// </summary>
+    [RpcMethod("test.waitThenCleanUp")]
+    public static async Task<string> WaitThenCleanUpAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RpcCallGate.Find(key).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>Pushes <c>test.event</c> with <c>{"n":N}</c> to the caller, then answers <c>"sent"</c>.</summary>
     [RpcMethod("test.notify")]
     public static async Task<string> NotifyAsync(int n, RpcContext context, CancellationToken cancellationToken)
