@@ -41,27 +41,9 @@ internal static class ServeCommand
         var metrics = new ServerMetrics(() => sink!.DroppedLines, (method, exception) => log.HandlerFailed(method.Name, exception));
         RpcMethodTable methods = ServerMethods.Create();
         var server = new RpcServer(options, methods, log, metrics);
-        int exitCode = ExitCodes.Success;
-        try
-        {
-            server.Start();
-        }
-        catch (Exception exception) when (exception is HttpListenerException or System.Net.Sockets.SocketException)
-        {
-            string line = $"cannot listen on {options.Host}:{options.Port}: {exception.Message}";
-            log.Error(line);
-            await sink!.CompleteAsync().ConfigureAwait(false);
-            stderr.WriteLine($"CameraRpc.Server: {line}");
-            return ExitCodes.StartupFailure;
-        }
 
-        // The executable owns its process, so it may decide how the runtime's threads are scheduled;
-        // an RpcServer hosted in another process (the tests, for one) leaves that to its host.
-        int eventLoops = SocketEventLoopScheduling.Apply(out string? schedulingError);
-        log.Debug(eventLoops > 0
-            ? $"Socket event loop: {eventLoops} thread(s) set to SCHED_BATCH (woken without preempting calls)"
-            : $"Socket event loop scheduling unchanged: {schedulingError}");
-
+        // Signals are ours before the first startup line: a supervisor that stops the server the moment
+        // it reports itself started still gets a graceful shutdown, not the runtime's default exit.
         int signals = 0;
         void OnSignal(PosixSignalContext context)
         {
@@ -79,14 +61,30 @@ internal static class ServeCommand
             }
         }
 
-        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
-        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        try
         {
-            await server.StopRequested.ConfigureAwait(false);
-            await server.StopAsync().ConfigureAwait(false);
+            server.Start();
+        }
+        catch (Exception exception) when (exception is HttpListenerException or System.Net.Sockets.SocketException)
+        {
+            // One line, in the log's format, on the console and in the log file (not repeated on stderr).
+            log.Error($"cannot listen on {options.Host}:{options.Port}: {exception.Message}");
+            await sink!.CompleteAsync().ConfigureAwait(false);
+            return ExitCodes.StartupFailure;
         }
 
+        // The executable owns its process, so it may decide how the runtime's threads are scheduled;
+        // an RpcServer hosted in another process (the tests, for one) leaves that to its host.
+        int eventLoops = SocketEventLoopScheduling.Apply(out string? schedulingError);
+        log.Debug(eventLoops > 0
+            ? $"Socket event loop: {eventLoops} thread(s) set to SCHED_BATCH (woken without preempting calls)"
+            : $"Socket event loop scheduling unchanged: {schedulingError}");
+
+        await server.StopRequested.ConfigureAwait(false);
+        await server.StopAsync().ConfigureAwait(false);
         await sink!.CompleteAsync().ConfigureAwait(false);
-        return exitCode;
+        return ExitCodes.Success;
     }
 }

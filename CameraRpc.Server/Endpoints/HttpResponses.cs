@@ -20,8 +20,9 @@ internal static class HttpResponses
                 response.ContentType = contentType;
             }
 
+            // A HEAD answer has the headers of the GET answer, Content-Length included, and no body.
             response.ContentLength64 = body.Length;
-            if (body.Length > 0)
+            if (body.Length > 0 && context.Request.HttpMethod != "HEAD")
             {
                 await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
             }

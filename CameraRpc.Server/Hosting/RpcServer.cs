@@ -286,10 +286,11 @@ internal sealed partial class RpcServer : IAsyncDisposable
                 foreach (WebSocketConnection connection in _connections.Snapshot())
                 {
                     // A connection waiting for an answer is not idle, however long the call takes.
-                    if (connection.CallsInFlight == 0 && now - connection.LastActivity >= (long)timeout.TotalMilliseconds)
+                    // Logged once: the connection stays in the registry until its client answers the close.
+                    if (connection.CallsInFlight == 0 && now - connection.LastActivity >= (long)timeout.TotalMilliseconds
+                        && connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "idle timeout"))
                     {
                         _log.Info($"Closing idle connection {connection.RemoteEndPoint} (no message for {timeout.TotalSeconds:0.###} s)");
-                        connection.BeginClose(WebSocketCloseStatus.EndpointUnavailable, "idle timeout");
                     }
                 }
             }

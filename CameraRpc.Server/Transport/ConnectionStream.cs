@@ -87,6 +87,9 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
         }
     }
 
+    /// <summary>True when the client has closed or reset the TCP connection, even with unread data before its end.</summary>
+    public bool PeerHasHungUp => _socket is not null && Platform.PeerHangup.HasHungUp(_socket);
+
     /// <summary>From now until <see cref="EndBatchAsync"/>, writes are held and sent together.</summary>
     public void BeginBatch() => _batching = true;
 

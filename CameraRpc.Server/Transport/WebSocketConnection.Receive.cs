@@ -19,7 +19,7 @@ internal sealed partial class WebSocketConnection
             if (!_permits.Wait(0))
             {
                 FlushDeferred();
-                await _permits.WaitAsync().ConfigureAwait(false);
+                await WaitForPermitAsync().ConfigureAwait(false);
             }
 
             byte[]? buffer = null;
@@ -54,17 +54,20 @@ internal sealed partial class WebSocketConnection
                 bool complete = result.EndOfMessage;
                 while (!complete)
                 {
-                    if (count == buffer.Length)
+                    // The pool may hand out more than the limit allows: never read past limit + 1 bytes.
+                    int capacity = Math.Min(buffer.Length, _maxMessageBytes + 1);
+                    if (count == capacity)
                     {
-                        if (buffer.Length > _maxMessageBytes)
+                        if (count > _maxMessageBytes)
                         {
                             break; // a byte more than allowed is already here
                         }
 
                         buffer = Grow(buffer, count);
+                        capacity = Math.Min(buffer.Length, _maxMessageBytes + 1);
                     }
 
-                    ValueTask<ValueWebSocketReceiveResult> rest = _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+                    ValueTask<ValueWebSocketReceiveResult> rest = _socket.ReceiveAsync(buffer.AsMemory(count, capacity - count), CancellationToken.None);
                     if (!rest.IsCompleted)
                     {
                         FlushDeferred();
@@ -105,6 +108,23 @@ internal sealed partial class WebSocketConnection
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until one of the connection's calls finishes. The read loop is not reading meanwhile, so
+    /// a client that hangs up would go unnoticed until then, and its calls (which may wait for a camera
+    /// event that never comes) would run on for nobody: the socket is checked every
+    /// <see cref="PeerCheckInterval"/>, and a hang-up cancels the calls (CONTRACT: a disconnect cancels them).
+    /// </summary>
+    private async Task WaitForPermitAsync()
+    {
+        while (!await _permits.WaitAsync(PeerCheckInterval).ConfigureAwait(false))
+        {
+            if (_stream?.PeerHasHungUp == true)
+            {
+                CancelCalls();
             }
         }
     }

@@ -30,6 +30,9 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     /// <summary>How long a client gets to answer our close frame before the connection is aborted.</summary>
     internal static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often a connection under back-pressure looks whether its client has hung up.</summary>
+    internal static readonly TimeSpan PeerCheckInterval = TimeSpan.FromMilliseconds(500);
+
     private readonly WebSocket _socket;
     private readonly ConnectionStream? _stream;
     private readonly WebSocket? _listenerSocket;
@@ -161,12 +164,16 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     /// loop ends when the client answers it; a client that does not is aborted after
     /// <see cref="CloseHandshakeTimeout"/>.
     /// </summary>
-    public void BeginClose(WebSocketCloseStatus status, string description)
+    /// <returns>True when this call started the close; false when a close was already under way.</returns>
+    public bool BeginClose(WebSocketCloseStatus status, string description)
     {
-        if (QueueClose(status, description))
+        if (!QueueClose(status, description))
         {
-            _ = AbortIfNotClosedAsync();
+            return false;
         }
+
+        _ = AbortIfNotClosedAsync();
+        return true;
     }
 
     /// <summary>Cancels the calls still running (shutdown ran out of time, or the client is gone).</summary>

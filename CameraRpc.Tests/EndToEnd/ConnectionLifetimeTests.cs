@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using CameraRpc.Tests.EndToEnd.Methods;
 using CameraRpc.Tests.EndToEnd.Support;
+using CameraRpc.Tests.Hardening.Support;
 using CameraRpc.Tests.TestSupport;
 
 namespace CameraRpc.Tests.EndToEnd;
@@ -25,6 +26,26 @@ public sealed class ConnectionLifetimeTests
         await client.DisposeAsync();
 
         await gate.Cancelled.WaitAsync(cancellationToken); // reaching this line is the assertion: the token fired
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task a_client_that_drops_the_connection_at_max_concurrency_cancels_its_calls(CancellationToken cancellationToken)
+    {
+        // At --max-concurrency the server stops reading the connection (back-pressure), so it cannot
+        // learn of the disconnect by reading: a call waiting for an event must still be cancelled.
+        await using InProcessServer server = InProcessServer.Start(o => o with { MaxConcurrency = 1, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        (string key, RpcCallGate gate) = RpcCallGate.Create();
+        await client.SendAsync(BackPressureTests.WaitCall(key, 1), cancellationToken);
+        await gate.Started.WaitAsync(cancellationToken);
+        await client.SendAsync(RpcMessages.Ping(2), cancellationToken); // waits, unread, in front of the hang-up
+
+        client.Socket.Abort();
+        await client.DisposeAsync();
+
+        await gate.Cancelled.WaitAsync(cancellationToken); // reaching this line is the assertion: the token fired
+        (await ServerProbe.PollUntilAsync(ct => ServerProbe.HealthConnectionsAsync(server.Port, ct), n => n == 0, cancellationToken))
+            .Should().Be(0, "the connection is released once its call has ended");
     }
 
     [Test, CancelAfter(5_000)]

@@ -134,6 +134,27 @@ public sealed class HttpEndpointTests
         Sample(answer.Body, "camerarpc_errors_total{code=\"-32601\"}").Should().Be(1, "one call named an unknown method");
     }
 
+    [TestCase("/healthz", TestName = "head_of_healthz_has_the_headers_of_get_and_no_body")]
+    [TestCase("/metrics", TestName = "head_of_metrics_has_the_headers_of_get_and_no_body")]
+    [CancelAfter(30_000)]
+    public async Task head_has_no_body(string path, CancellationToken cancellationToken)
+    {
+        await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", server.Port, cancellationToken);
+        System.Net.Sockets.NetworkStream stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nConnection: close\r\n\r\n"), cancellationToken);
+
+        using var received = new MemoryStream();
+        await stream.CopyToAsync(received, cancellationToken); // to the server's end of the connection
+        string response = System.Text.Encoding.ASCII.GetString(received.ToArray());
+
+        response.Should().StartWith("HTTP/1.1 200", "HEAD is answered like GET");
+        response.Should().MatchRegex("(?i)content-length: [1-9]", "with the length the GET body would have");
+        response.Should().EndWith("\r\n\r\n", "and nothing after the headers: a body would be read as the next response on a kept-alive connection");
+    }
+
     [Test, CancelAfter(30_000)]
     public async Task metrics_counters_move_after_calls(CancellationToken cancellationToken)
     {

@@ -120,6 +120,19 @@ public sealed class ShutdownTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task sigterm_the_moment_the_server_reports_it_started_is_still_a_graceful_shutdown(CancellationToken cancellationToken)
+    {
+        // ServerProcess.StartAsync returns as soon as "Server started successfully" is read: what a
+        // supervisor that stops a server right after starting it would do.
+        await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken);
+
+        server.Signal(ServerProcess.SIGTERM);
+
+        (await server.WaitForExitAsync(cancellationToken)).Should().Be(0, "the signal handlers are in place before the server says it started");
+        server.Lines.Should().Contain(line => line.EndsWith(" - INFO - Server stopped", StringComparison.Ordinal), "the shutdown ran to its end");
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task a_second_signal_exits_at_once_while_shutdown_waits_for_a_call(CancellationToken cancellationToken)
     {
         // A POST whose body has not fully arrived is a call in flight that the test controls: the server
