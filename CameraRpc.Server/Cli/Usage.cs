@@ -1,4 +1,5 @@
 using System.Text;
+using CameraRpc.Server.Commands;
 using CameraRpc.Server.Configuration;
 
 namespace CameraRpc.Server.Cli;
@@ -41,7 +42,7 @@ internal static class Usage
               {ProgramName} call METHOD [PARAMS_JSON] [--url URL] [--notify]
               {ProgramName} probe [--url URL] [--simple]
               {ProgramName} bench [--url URL] [--connections N] [--duration S] [--warmup S]
-                                     [--pipeline D] [--method M] [--params JSON] [--json]
+                                     [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID]
               {ProgramName} --help | --version
 
             serve options (each also from CAMERARPC_<NAME> and a --config JSON file;
@@ -76,15 +77,20 @@ internal static class Usage
               --url URL                   server URL (default {DefaultUrl})
               --simple                    run the ping check only
 
-            bench: closed-loop load generator, N connections with D requests in flight on each.
-              --url URL                   server URL (default {DefaultUrl})
-              --connections N             connections (default 10)
-              --duration S                seconds measured (default 10)
-              --warmup S                  seconds run before measuring (default 2)
-              --pipeline D                requests in flight per connection (default 1)
+            bench: closed-loop load generator, N connections with D requests in flight on each, over
+            WebSocket only (ws://; it frames WebSocket itself, without TLS). Each request sent while
+            measuring is answered (a result: for ping and echo the correct one), failed (an error answer
+            or another result) or lost (no answer): sent = answered + failed + lost.
+              --url URL                   server ws:// URL (default {DefaultUrl})
+              --connections N             connections (default {BenchCommand.DefaultConnections})
+              --duration S                seconds measured (default {BenchCommand.DefaultDurationSeconds})
+              --warmup S                  seconds run before measuring (default {BenchCommand.DefaultWarmupSeconds})
+              --pipeline D                requests in flight per connection (default {BenchCommand.DefaultPipeline})
               --method M                  method called (default ping)
               --params JSON               params of each call (default: none)
               --json                      print the report as JSON
+              --server-pid PID            the server process whose CPU time is reported (default: the
+                                          local process listening on the URL's port, if any)
 
             Exit codes:
               serve    {ExitCodes.Success} after a graceful shutdown (SIGTERM/SIGINT), {ExitCodes.StartupFailure} on a startup failure

@@ -269,9 +269,13 @@ internal sealed partial class LoadGenerator
             return true;
         }
 
-        connection.Answered++;
+        // Every answer is a round trip; each request ends in exactly one of Answered, Failed or (never answered) Lost.
         connection.Latency.RecordTicks(answeredAt - sentAt);
-        if (hasError || !hasResult || !IsExpected(message[resultStart..resultEnd]))
+        if (hasResult && !hasError && IsExpected(message[resultStart..resultEnd]))
+        {
+            connection.Answered++;
+        }
+        else
         {
             Volatile.Write(ref connection.Failed, connection.Failed + 1);
             connection.Problem ??= $"wrong answer: {Shorten(message)}";
@@ -328,8 +332,14 @@ internal sealed partial class LoadGenerator
         public long NextId;
         public long Received;
         public long Sent;
+
+        /// <summary>Requests answered with the expected result (any result when none is known).</summary>
         public long Answered;
+
+        /// <summary>Requests answered with an error, or with a result other than the expected one.</summary>
         public long Failed;
+
+        /// <summary>Requests never answered; Sent = Answered + Failed + Lost once the loop has ended.</summary>
         public long Lost;
         public long Mismatched;
         public bool Dropped;

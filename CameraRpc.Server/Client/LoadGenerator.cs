@@ -96,6 +96,29 @@ internal sealed partial class LoadGenerator
 
         TimeSpan connectPhase = Stopwatch.GetElapsedTime(connectStarted);
         Connection[] open = connections.Where(c => c is not null).ToArray()!;
+        if (open.Length == 0)
+        {
+            // Nothing to load: report the connect failure now instead of idling through warm-up and measurement.
+            return new LoadResult
+            {
+                Options = _options,
+                ConnectionsOpened = 0,
+                ConnectionsFailed = failedConnects,
+                ConnectionsDropped = 0,
+                ConnectPhase = connectPhase,
+                ConnectLatency = connectLatency,
+                Sent = 0,
+                Answered = 0,
+                Failed = 0,
+                Lost = 0,
+                Mismatched = 0,
+                Measured = TimeSpan.Zero,
+                Latency = new LatencyHistogram(),
+                ServerPid = serverPid,
+                BenchCpuSeconds = 0,
+                FirstConnectError = firstConnectError,
+            };
+        }
 
         // Load phase: the clock is fixed before any request goes out, so every loop can tell warm-up from measurement itself.
         long start = Stopwatch.GetTimestamp();
@@ -293,57 +316,5 @@ internal sealed partial class LoadGenerator
                 : RpcConnectionException.Describe(exception);
             return (null, 0, $"cannot connect to {_options.Url}: {reason}");
         }
-    }
-
-    private async Task ShowProgressUntilAsync(Connection[] connections, long until, string phase, CancellationToken cancellationToken)
-    {
-        long lastReceived = TotalReceived(connections);
-        long lastTime = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            long now = Stopwatch.GetTimestamp();
-            if (now >= until)
-            {
-                return;
-            }
-
-            long wait = Math.Min(until - now, Stopwatch.Frequency);
-            await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
-            if (_options.Progress is not TextWriter progress)
-            {
-                continue;
-            }
-
-            // Racy reads of other loops' counters are fine for a progress line.
-            long received = TotalReceived(connections);
-            long time = Stopwatch.GetTimestamp();
-            double rate = (received - lastReceived) / ((double)(time - lastTime) / Stopwatch.Frequency);
-            double remaining = Math.Max(0, (double)(until - time) / Stopwatch.Frequency);
-            long failed = 0;
-            int dropped = 0;
-            foreach (Connection connection in connections)
-            {
-                failed += Volatile.Read(ref connection.Failed);
-                dropped += Volatile.Read(ref connection.Dropped) ? 1 : 0;
-            }
-
-            await progress.WriteAsync(string.Create(
-                CultureInfo.InvariantCulture,
-                $"\r  {phase,-9} {remaining,5:0.0} s left  {rate,10:N0} req/s  answers {received,12:N0}  failed {failed:N0}  dropped {dropped:N0}   ")).ConfigureAwait(false);
-            await progress.FlushAsync(cancellationToken).ConfigureAwait(false);
-            lastReceived = received;
-            lastTime = time;
-        }
-    }
-
-    private static long TotalReceived(Connection[] connections)
-    {
-        long total = 0;
-        foreach (Connection connection in connections)
-        {
-            total += Volatile.Read(ref connection.Received);
-        }
-
-        return total;
     }
 }

@@ -20,13 +20,13 @@ internal sealed class LoadResult
     /// <summary>Time of each successful connect (TCP + HTTP upgrade), µs.</summary>
     public required LatencyHistogram ConnectLatency { get; init; }
 
-    /// <summary>Requests sent during the measurement.</summary>
+    /// <summary>Requests sent during the measurement: <c>Sent = Answered + Failed + Lost</c>.</summary>
     public required long Sent { get; init; }
 
-    /// <summary>Answers to those requests, correct or not; <see cref="Failed"/> is a subset.</summary>
+    /// <summary>Requests answered with a result: the expected one for <c>ping</c> and <c>echo</c>, any result for other methods.</summary>
     public required long Answered { get; init; }
 
-    /// <summary>Answers that were an error, had no result, or had a result other than the expected one.</summary>
+    /// <summary>Requests answered with an error (or with a result other than the expected one).</summary>
     public required long Failed { get; init; }
 
     /// <summary>Requests never answered: in flight when the grace period ended or when their connection dropped.</summary>
@@ -38,7 +38,7 @@ internal sealed class LoadResult
     /// <summary>The measured time.</summary>
     public required TimeSpan Measured { get; init; }
 
-    /// <summary>Round-trip time of every answered request, µs.</summary>
+    /// <summary>Round-trip time of every answer, a result or an error (<see cref="Answered"/> + <see cref="Failed"/>), µs.</summary>
     public required LatencyHistogram Latency { get; init; }
 
     /// <summary>The server process whose CPU time was read, if found.</summary>
@@ -56,12 +56,12 @@ internal sealed class LoadResult
     /// <summary>The first reason a connect failed, for the report.</summary>
     public string? FirstConnectError { get; init; }
 
-    /// <summary>Answers per second of measured time.</summary>
-    public double RequestsPerSecond => Measured > TimeSpan.Zero ? Answered / Measured.TotalSeconds : 0;
+    /// <summary>Round trips completed per second of measured time: answers with a result or an error, as the latency counts them.</summary>
+    public double RequestsPerSecond => Measured > TimeSpan.Zero ? (Answered + Failed) / Measured.TotalSeconds : 0;
 
-    /// <summary>Answers per CPU second of the server, when its CPU time is known.</summary>
+    /// <summary>Round trips completed per CPU second of the server, when its CPU time is known.</summary>
     public double? RequestsPerServerCoreSecond =>
-        ServerCpuSeconds is double cpu && cpu > 0 ? Answered / cpu : null;
+        ServerCpuSeconds is double cpu && cpu > 0 ? (Answered + Failed) / cpu : null;
 
     /// <summary>True when every connection opened and stayed open and every request got its correct answer.</summary>
     public bool IsClean =>

@@ -1,6 +1,5 @@
 using System.Buffers;
-using System.Net;
-using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -9,14 +8,16 @@ namespace CameraRpc.Server.Client;
 
 /// <summary>
 /// A minimal JSON-RPC 2.0 client for the operator commands: one WebSocket connection for a
-/// <c>ws://</c> or <c>wss://</c> URL, one HTTP POST per message for an <c>http://</c> or <c>https://</c> URL.
+/// <c>ws://</c> or <c>wss://</c> URL, HTTP POSTs over one kept-alive connection for an <c>http://</c> or
+/// <c>https://</c> URL (see <c>RpcClient.Http.cs</c>).
 /// </summary>
 /// <remarks>
 /// One call at a time (not thread-safe). Over WebSocket, server notifications and answers to
 /// other ids that arrive while a call waits are skipped. Every transport failure surfaces as
-/// <see cref="RpcConnectionException"/> with a one-line reason.
+/// <see cref="RpcConnectionException"/> with a one-line reason; <see cref="ConnectAsync"/> connects
+/// eagerly over both transports, so "cannot connect" is told apart from a call that failed.
 /// </remarks>
-internal sealed class RpcClient : IAsyncDisposable
+internal sealed partial class RpcClient : IAsyncDisposable
 {
     private readonly Uri _url;
     private readonly ClientWebSocket? _webSocket;
@@ -24,11 +25,10 @@ internal sealed class RpcClient : IAsyncDisposable
     private byte[] _receiveBuffer = new byte[16 * 1024];
     private long _nextId;
 
-    private RpcClient(Uri url, ClientWebSocket? webSocket, HttpClient? http)
+    private RpcClient(Uri url, ClientWebSocket webSocket)
     {
         _url = url;
         _webSocket = webSocket;
-        _http = http;
     }
 
     /// <summary>The server's URL.</summary>
@@ -39,21 +39,25 @@ internal sealed class RpcClient : IAsyncDisposable
         url.IsAbsoluteUri && url.Scheme is "ws" or "wss" or "http" or "https";
 
     /// <summary>
-    /// Opens the WebSocket (for an HTTP URL nothing is opened until the first call).
+    /// Opens the connection: the WebSocket upgrade for a WebSocket URL, the TCP connection the POSTs
+    /// will use for an HTTP URL.
     /// </summary>
-    /// <exception cref="RpcConnectionException">The server cannot be reached or refused the upgrade.</exception>
-    public static async Task<RpcClient> ConnectAsync(Uri url, CancellationToken cancellationToken)
+    /// <param name="url">The server's URL.</param>
+    /// <param name="connectTimeout">How long connecting may take; a server that never accepts fails after it.</param>
+    /// <param name="cancellationToken">Cancels the connect (then <see cref="OperationCanceledException"/> is thrown, nothing else).</param>
+    /// <exception cref="RpcConnectionException">The server cannot be reached in time, or refused the upgrade.</exception>
+    public static async Task<RpcClient> ConnectAsync(Uri url, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         if (!IsSupportedScheme(url))
         {
             throw new ArgumentException($"unsupported URL scheme '{url.Scheme}' (use ws://, wss://, http:// or https://)", nameof(url));
         }
 
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connectTimeout);
         if (url.Scheme is "http" or "https")
         {
-            // The tool talks to the server directly; an http_proxy in the environment must not reroute it.
-            var handler = new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
-            return new RpcClient(url, null, new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan });
+            return await ConnectHttpAsync(url, connectTimeout, timeout, cancellationToken).ConfigureAwait(false);
         }
 
         var webSocket = new ClientWebSocket();
@@ -61,13 +65,13 @@ internal sealed class RpcClient : IAsyncDisposable
         webSocket.Options.KeepAliveInterval = TimeSpan.Zero;
         try
         {
-            await webSocket.ConnectAsync(url, cancellationToken).ConfigureAwait(false);
-            return new RpcClient(url, webSocket, null);
+            await webSocket.ConnectAsync(url, timeout.Token).ConfigureAwait(false);
+            return new RpcClient(url, webSocket);
         }
-        catch (Exception exception) when (exception is WebSocketException or HttpRequestException or IOException)
+        catch (Exception exception) when (IsTransportFailure(exception) || IsTimeout(exception, cancellationToken))
         {
             webSocket.Dispose();
-            throw new RpcConnectionException($"cannot connect to {url}: {RpcConnectionException.Describe(exception)}", exception);
+            throw CannotConnect(url, connectTimeout, timeout, cancellationToken, exception);
         }
     }
 
@@ -155,7 +159,7 @@ internal sealed class RpcClient : IAsyncDisposable
             _webSocket.Dispose();
         }
 
-        _http?.Dispose();
+        DisposeHttp();
     }
 
     /// <summary>Writes <c>{"jsonrpc":"2.0","method":…,"params":…,"id":…}</c>; <paramref name="id"/> null makes a notification.</summary>
@@ -190,7 +194,7 @@ internal sealed class RpcClient : IAsyncDisposable
         {
             await _webSocket!.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is WebSocketException or IOException)
+        catch (Exception exception) when (IsTransportFailure(exception))
         {
             throw new RpcConnectionException($"connection to {_url} failed while sending: {RpcConnectionException.Describe(exception)}", exception);
         }
@@ -216,7 +220,7 @@ internal sealed class RpcClient : IAsyncDisposable
                 }
                 while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
             }
-            catch (Exception exception) when (exception is WebSocketException or IOException)
+            catch (Exception exception) when (IsTransportFailure(exception))
             {
                 throw new RpcConnectionException($"connection to {_url} failed while waiting for the answer: {RpcConnectionException.Describe(exception)}", exception);
             }
@@ -245,42 +249,25 @@ internal sealed class RpcClient : IAsyncDisposable
         }
     }
 
-    private async Task<RpcAnswer?> PostAsync(byte[] body, CancellationToken cancellationToken)
+    /// <summary>The exceptions a broken, refused or unreachable connection throws (the cancellation of a wait is not one of them).</summary>
+    private static bool IsTransportFailure(Exception exception) =>
+        exception is WebSocketException or HttpRequestException or IOException or SocketException;
+
+    /// <summary>A cancellation that is not the caller's, so one of this client's timeouts.</summary>
+    private static bool IsTimeout(Exception exception, CancellationToken cancellationToken) =>
+        exception is OperationCanceledException && !cancellationToken.IsCancellationRequested;
+
+    /// <summary><c>cannot connect to URL: REASON</c>; the reason is the timeout when the timeout ended the connect.</summary>
+    private static RpcConnectionException CannotConnect(Uri url, TimeSpan connectTimeout, CancellationTokenSource timeout, CancellationToken cancellationToken, Exception exception)
     {
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http!.PostAsync(_url, content, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException exception)
-        {
-            throw new RpcConnectionException($"cannot connect to {_url}: {RpcConnectionException.Describe(exception)}", exception);
-        }
-
-        using (response)
-        {
-            if (response.StatusCode == HttpStatusCode.NoContent)
-            {
-                return null;
-            }
-
-            byte[] payload = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                throw new RpcConnectionException($"{_url} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
-            }
-
-            if (payload.Length == 0)
-            {
-                return null;
-            }
-
-            return RpcAnswer.TryParse(payload)
-                ?? throw new RpcConnectionException($"{_url} answered with a body that is not JSON: {Truncate(Encoding.UTF8.GetString(payload))}");
-        }
+        string reason = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested
+            ? NotConnectedWithin(connectTimeout)
+            : RpcConnectionException.Describe(exception);
+        return new RpcConnectionException($"cannot connect to {url}: {reason}", exception);
     }
+
+    private static string NotConnectedWithin(TimeSpan connectTimeout) =>
+        $"not connected within {connectTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
 
     private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
 }

@@ -8,7 +8,7 @@ namespace CameraRpc.Server.Client;
 internal sealed class RpcConnectionException : Exception
 {
     public RpcConnectionException(string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(OneLine(message), innerException)
     {
     }
 
@@ -30,4 +30,13 @@ internal sealed class RpcConnectionException : Exception
 
         return innermost.Message;
     }
+
+    /// <summary>
+    /// Line breaks become spaces: the message may quote what a server sent (an HTML error page) or an
+    /// exception's text, and the operator is promised one line.
+    /// </summary>
+    private static string OneLine(string message) =>
+        message.AsSpan().IndexOfAny('\r', '\n') < 0
+            ? message
+            : string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -8,14 +8,31 @@ namespace CameraRpc.Server.Commands;
 
 /// <summary>
 /// <c>bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M]
-/// [--params JSON] [--json] [--server-pid PID]</c>: closed-loop load against a live server and its report.
-/// Exit 0 only when every connection opened and nothing was lost, failed or mismatched.
+/// [--params JSON] [--json] [--server-pid PID]</c>: closed-loop load against a live server (ws:// only)
+/// and its report. Every request sent while measuring ends as answered (a result), failed (an error
+/// answer or a wrong result) or lost (no answer), so sent = answered + failed + lost.
+/// Exit 0 only when every connection opened and nothing was lost, failed or mismatched;
+/// 2 at once when no connection could be opened.
 /// </summary>
 internal static class BenchCommand
 {
     /// <summary>The usage line printed with an argument error.</summary>
     public const string Usage =
         "usage: CameraRpc.Server bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID]";
+
+    // The defaults --help and the README promise (Usage.cs prints these constants).
+
+    /// <summary>Default N of <c>--connections</c>.</summary>
+    public const int DefaultConnections = 10;
+
+    /// <summary>Default D of <c>--pipeline</c>.</summary>
+    public const int DefaultPipeline = 1;
+
+    /// <summary>Default seconds of <c>--duration</c> (measured).</summary>
+    public const int DefaultDurationSeconds = 10;
+
+    /// <summary>Default seconds of <c>--warmup</c> (run before measuring, not recorded).</summary>
+    public const int DefaultWarmupSeconds = 2;
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -98,10 +115,10 @@ internal static class BenchCommand
         }
 
         if (!parsed.TryGetUrl(["ws"], out Uri? url, out error)
-            || !parsed.TryGetInt("--connections", 1, 1, 100_000, out int connections, out error)
-            || !parsed.TryGetInt("--pipeline", 1, 1, 100_000, out int pipeline, out error)
-            || !parsed.TryGetSeconds("--duration", 5, 0.1, 86_400, out TimeSpan duration, out error)
-            || !parsed.TryGetSeconds("--warmup", 1, 0, 86_400, out TimeSpan warmup, out error)
+            || !parsed.TryGetInt("--connections", DefaultConnections, 1, 100_000, out int connections, out error)
+            || !parsed.TryGetInt("--pipeline", DefaultPipeline, 1, 100_000, out int pipeline, out error)
+            || !parsed.TryGetSeconds("--duration", DefaultDurationSeconds, 0.1, 86_400, out TimeSpan duration, out error)
+            || !parsed.TryGetSeconds("--warmup", DefaultWarmupSeconds, 0, 86_400, out TimeSpan warmup, out error)
             || !parsed.TryGetInt("--server-pid", 0, 1, int.MaxValue, out int serverPid, out error))
         {
             return false;
@@ -135,8 +152,8 @@ internal static class BenchCommand
         CultureInfo c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"bench: {o.Method} -> {o.Url}, {o.Connections:N0} connections x {o.Pipeline} in flight, {r.Measured.TotalSeconds:0.00} s measured after {o.Warmup.TotalSeconds:0.0} s warm-up");
         text.AppendLine(c, $"  connections: {r.ConnectionsOpened:N0} opened, {r.ConnectionsFailed:N0} failed, {r.ConnectionsDropped:N0} dropped; connect phase {r.ConnectPhase.TotalSeconds:0.00} s, per connect p50 {Ms(r.ConnectLatency.GetValueAtPercentile(50))} ms, p99 {Ms(r.ConnectLatency.GetValueAtPercentile(99))} ms, max {Ms(r.ConnectLatency.Max)} ms");
-        text.AppendLine(c, $"  requests: {r.Sent:N0} sent, {r.Answered:N0} answered, {r.Failed:N0} failed, {r.Lost:N0} lost, {r.Mismatched:N0} mismatched");
-        text.AppendLine(c, $"  throughput: {r.RequestsPerSecond:N0} req/s");
+        text.AppendLine(c, $"  requests: {r.Sent:N0} sent = {r.Answered:N0} answered + {r.Failed:N0} failed + {r.Lost:N0} lost; {r.Mismatched:N0} mismatched answers");
+        text.AppendLine(c, $"  throughput: {r.RequestsPerSecond:N0} req/s (answered + failed)");
         LatencyHistogram l = r.Latency;
         text.AppendLine(c, $"  latency ms: p50 {Ms(l.GetValueAtPercentile(50))}  p90 {Ms(l.GetValueAtPercentile(90))}  p99 {Ms(l.GetValueAtPercentile(99))}  p99.9 {Ms(l.GetValueAtPercentile(99.9))}  max {Ms(l.Max)}  (mean {Ms((long)l.Mean)})");
         double benchPercent = r.Measured > TimeSpan.Zero ? 100 * r.BenchCpuSeconds / r.Measured.TotalSeconds : 0;
@@ -158,7 +175,10 @@ internal static class BenchCommand
         return text.ToString();
     }
 
-    /// <summary>One JSON object with every figure (times in seconds or milliseconds as the names say).</summary>
+    /// <summary>
+    /// One JSON object with every figure (times in seconds or milliseconds as the names say);
+    /// <c>sent</c> = <c>answered</c> + <c>failed</c> + <c>lost</c>, as in the text report.
+    /// </summary>
     internal static string FormatJson(LoadResult r)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);

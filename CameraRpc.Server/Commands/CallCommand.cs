@@ -7,20 +7,28 @@ namespace CameraRpc.Server.Commands;
 /// <summary>
 /// <c>call METHOD [PARAMS_JSON] [--url URL] [--notify]</c>: sends one request (or notification)
 /// and prints the answer. Exit 0 for a result, 1 for an error answer or a bad argument,
-/// 2 when the server cannot be reached (contract §1).
+/// 2 when there is no answer (contract §1): the server cannot be reached, or the connection broke
+/// or stayed silent before the answer came; always with one line on stderr saying why.
 /// </summary>
 internal static class CallCommand
 {
     /// <summary>The usage line printed with an argument error.</summary>
     public const string Usage = "usage: CameraRpc.Server call METHOD [PARAMS_JSON] [--url URL] [--notify]";
 
-    /// <summary>Longest wait for the answer; a call that hangs must not hang the operator's shell forever.</summary>
+    /// <summary>Longest wait for the connection: a server that never accepts must not hang the operator's shell.</summary>
+    internal static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest wait for the answer once connected; a call that hangs must not hang the shell forever either.</summary>
     private static readonly TimeSpan s_answerTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>What the command line asked for.</summary>
     internal sealed record Options(string Method, string? ParamsJson, Uri Url, bool Notify);
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, stdout, stderr, ConnectTimeout, cancellationToken);
+
+    /// <summary>The command with another connect timeout, so tests of a server that never accepts need not wait 10 s.</summary>
+    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         if (!TryParseOptions(args, out Options? options, out string? error))
         {
@@ -29,32 +37,36 @@ internal static class CallCommand
             return ExitCodes.Failure;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(s_answerTimeout);
         try
         {
-            await using RpcClient client = await RpcClient.ConnectAsync(options.Url, timeout.Token).ConfigureAwait(false);
-            if (options.Notify)
+            await using RpcClient client = await RpcClient.ConnectAsync(options.Url, connectTimeout, cancellationToken).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(s_answerTimeout);
+            try
             {
-                await client.NotifyAsync(options.Method, options.ParamsJson, timeout.Token).ConfigureAwait(false);
-                return ExitCodes.Success;
+                if (options.Notify)
+                {
+                    await client.NotifyAsync(options.Method, options.ParamsJson, timeout.Token).ConfigureAwait(false);
+                    return ExitCodes.Success;
+                }
+
+                RpcAnswer answer = await client.CallAsync(options.Method, options.ParamsJson, timeout.Token).ConfigureAwait(false);
+
+                // Indented for a person at a terminal, compact (one line) for a pipe or a script.
+                bool indented = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+                await stdout.WriteLineAsync(RpcAnswer.Format(answer.Root, indented)).ConfigureAwait(false);
+                return answer.IsResult && !answer.IsError ? ExitCodes.Success : ExitCodes.ErrorAnswer;
             }
-
-            RpcAnswer answer = await client.CallAsync(options.Method, options.ParamsJson, timeout.Token).ConfigureAwait(false);
-
-            // Indented for a person at a terminal, compact (one line) for a pipe or a script.
-            bool indented = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
-            await stdout.WriteLineAsync(RpcAnswer.Format(answer.Root, indented)).ConfigureAwait(false);
-            return answer.IsResult && !answer.IsError ? ExitCodes.Success : ExitCodes.Failure;
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                await stderr.WriteLineAsync($"no answer from {options.Url} within {s_answerTimeout.TotalSeconds:0} s").ConfigureAwait(false);
+                return ExitCodes.CannotConnect;
+            }
         }
         catch (RpcConnectionException exception)
         {
+            // Refused, unreachable, not connected in time, upgrade refused, or the connection broke before the answer.
             await stderr.WriteLineAsync(exception.Message).ConfigureAwait(false);
-            return ExitCodes.CannotConnect;
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            await stderr.WriteLineAsync($"no answer from {options.Url} within {s_answerTimeout.TotalSeconds:0} s").ConfigureAwait(false);
             return ExitCodes.CannotConnect;
         }
     }

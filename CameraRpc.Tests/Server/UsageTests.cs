@@ -1,5 +1,7 @@
 using System.Reflection;
 using CameraRpc.Server.Cli;
+using CameraRpc.Server.Client;
+using CameraRpc.Server.Commands;
 using CameraRpc.Server.Configuration;
 using FluentAssertions;
 using NUnit.Framework;
@@ -32,6 +34,19 @@ public sealed class UsageTests
             .And.Contain("--help | --version")
             .And.Contain("ws://127.0.0.1:8002/ws")
             .And.Contain("Exit codes:");
+    }
+
+    [Test]
+    public void help_gives_the_defaults_bench_uses_and_every_option_it_accepts()
+    {
+        BenchCommand.TryParseOptions([], out LoadOptions? defaults, out _, out _).Should().BeTrue();
+
+        Usage.Text.Should().Contain($"--connections N             connections (default {defaults!.Connections})")
+            .And.Contain($"--duration S                seconds measured (default {defaults.Duration.TotalSeconds})")
+            .And.Contain($"--warmup S                  seconds run before measuring (default {defaults.Warmup.TotalSeconds})")
+            .And.Contain($"--pipeline D                requests in flight per connection (default {defaults.Pipeline})")
+            .And.Contain("--server-pid PID", "bench accepts it, so --help names it")
+            .And.Contain("WebSocket only (ws://", "bench refuses http:// URLs, so --help says so");
     }
 
     [Test]

@@ -15,7 +15,7 @@ namespace CameraRpc.Tests.Tools;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class ClientCommandTests
+public sealed partial class ClientCommandTests
 {
     [Test]
     [CancelAfter(20_000)]

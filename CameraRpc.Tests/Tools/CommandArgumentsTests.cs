@@ -74,14 +74,14 @@ public sealed class CommandArgumentsTests
     }
 
     [Test]
-    public void bench_defaults_to_one_connection_one_in_flight_five_seconds_of_ping()
+    public void bench_defaults_to_ten_connections_one_in_flight_ten_seconds_of_ping_after_two_of_warm_up()
     {
         BenchCommand.TryParseOptions([], out LoadOptions? options, out bool json, out _).Should().BeTrue();
 
-        options!.Connections.Should().Be(1);
+        options!.Connections.Should().Be(10, "--help and the README promise 10");
         options.Pipeline.Should().Be(1);
-        options.Duration.Should().Be(TimeSpan.FromSeconds(5));
-        options.Warmup.Should().Be(TimeSpan.FromSeconds(1));
+        options.Duration.Should().Be(TimeSpan.FromSeconds(10), "--help and the README promise 10 s");
+        options.Warmup.Should().Be(TimeSpan.FromSeconds(2), "--help and the README promise 2 s");
         options.Method.Should().Be("ping");
         options.ParamsJson.Should().BeNull();
         options.ServerPid.Should().BeNull();

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using CameraRpc.Server.Commands;
+using CameraRpc.Tests.TestSupport;
+
+namespace CameraRpc.Tests.Tools;
+
+/// <summary>
+/// call when the transport goes wrong in every way it can: a server that never accepts, a name that does
+/// not resolve, a connection reset in the middle of the answer, an answer that is not JSON. Each is exit 2
+/// with one line on stderr saying why, never an unhandled exception.
+/// </summary>
+public sealed partial class ClientCommandTests
+{
+    private static readonly TimeSpan s_shortConnectTimeout = TimeSpan.FromSeconds(1);
+
+    [TestCase("ws")]
+    [TestCase("http")]
+    [CancelAfter(20_000)]
+    public async Task call_exits_2_with_one_line_when_the_server_never_accepts(string scheme, CancellationToken cancellationToken)
+    {
+        using UnacceptingListener listener = await UnacceptingListener.StartAsync(cancellationToken);
+        string url = $"{scheme}://127.0.0.1:{listener.Port}/ws";
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], stdout, stderr, s_shortConnectTimeout, cancellationToken);
+
+        exitCode.Should().Be(2, "a server that cannot be connected to is exit 2, whatever the transport");
+        stdout.ToString().Should().BeEmpty();
+        Lines(stderr).Should().Equal([$"cannot connect to {url}: not connected within 1 s"]);
+    }
+
+    [TestCase("ws")]
+    [TestCase("http")]
+    [CancelAfter(20_000)]
+    public async Task call_exits_2_with_one_line_when_the_host_name_does_not_resolve(string scheme, CancellationToken cancellationToken)
+    {
+        // .invalid never resolves (RFC 6761); without a resolver at all the connect times out instead.
+        string url = $"{scheme}://camera.invalid:8002/ws";
+        var stderr = new StringWriter();
+
+        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], new StringWriter(), stderr, TimeSpan.FromSeconds(5), cancellationToken);
+
+        exitCode.Should().Be(2);
+        Lines(stderr).Should().ContainSingle().Which.Should().StartWith($"cannot connect to {url}: ");
+    }
+
+    [Test]
+    [CancelAfter(20_000)]
+    public async Task call_over_http_exits_2_with_one_line_when_the_connection_is_reset_mid_answer(CancellationToken cancellationToken)
+    {
+        using var server = ScriptedServer.Start(async (socket, _, token) =>
+        {
+            await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\":"u8.ToArray(), token);
+            Reset(socket);
+        }, cancellationToken);
+        string url = $"http://127.0.0.1:{server.Port}/ws";
+        var stderr = new StringWriter();
+
+        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], new StringWriter(), stderr, cancellationToken);
+
+        exitCode.Should().Be(2, "no answer came");
+        Lines(stderr).Should().ContainSingle().Which.Should().StartWith($"connection to {url} failed while waiting for the answer: ");
+    }
+
+    [Test]
+    [CancelAfter(20_000)]
+    public async Task call_over_websocket_exits_2_with_one_line_when_the_connection_is_reset_mid_answer(CancellationToken cancellationToken)
+    {
+        using var server = ScriptedServer.Start(async (socket, head, token) =>
+        {
+            string key = head.Split("\r\n").Single(line => line.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
+            string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), token);
+
+            // Wait for the request frame, then send the first bytes of a 100-byte text frame and reset.
+            await socket.ReceiveAsync(new byte[4096], token);
+            await socket.SendAsync(new byte[] { 0x81, 100, (byte)'{', (byte)'"' }, token);
+            Reset(socket);
+        }, cancellationToken);
+        string url = $"ws://127.0.0.1:{server.Port}/ws";
+        var stderr = new StringWriter();
+
+        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], new StringWriter(), stderr, cancellationToken);
+
+        exitCode.Should().Be(2, "no answer came");
+        Lines(stderr).Should().ContainSingle().Which.Should().StartWith($"connection to {url} failed while waiting for the answer: ");
+    }
+
+    [Test]
+    [CancelAfter(20_000)]
+    public async Task call_over_http_exits_2_with_one_line_when_the_answer_is_a_page_of_html(CancellationToken cancellationToken)
+    {
+        const string Page = "<html>\r\n<body>\r\nBad gateway\r\n</body>\r\n</html>\r\n";
+        using var server = ScriptedServer.Start(async (socket, _, token) =>
+        {
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {Page.Length}\r\nConnection: close\r\n\r\n{Page}"), token);
+            socket.Shutdown(SocketShutdown.Send);
+        }, cancellationToken);
+        string url = $"http://127.0.0.1:{server.Port}/ws";
+        var stderr = new StringWriter();
+
+        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], new StringWriter(), stderr, cancellationToken);
+
+        exitCode.Should().Be(2);
+        Lines(stderr).Should().Equal([$"{url} answered with a body that is not JSON: <html> <body> Bad gateway </body> </html>"], "the page is quoted on one line");
+    }
+
+    private static string[] Lines(StringWriter writer) =>
+        writer.ToString().Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Closes with a TCP reset (linger 0) instead of an orderly FIN.</summary>
+    private static void Reset(Socket socket)
+    {
+        socket.LingerState = new LingerOption(enable: true, seconds: 0);
+        socket.Close();
+    }
+
+    /// <summary>Accepts one connection on loopback, reads the request head, and hands the socket to a script.</summary>
+    private sealed class ScriptedServer : IDisposable
+    {
+        private readonly TcpListener _listener;
+
+        private ScriptedServer(TcpListener listener) => _listener = listener;
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public static ScriptedServer Start(Func<Socket, string, CancellationToken, Task> script, CancellationToken cancellationToken)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            _ = ServeAsync(listener, script, cancellationToken);
+            return new ScriptedServer(listener);
+        }
+
+        public void Dispose() => _listener.Stop();
+
+        private static async Task ServeAsync(TcpListener listener, Func<Socket, string, CancellationToken, Task> script, CancellationToken cancellationToken)
+        {
+            try
+            {
+                using Socket socket = await listener.AcceptSocketAsync(cancellationToken);
+                var head = new StringBuilder();
+                byte[] buffer = new byte[4096];
+                while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    int received = await socket.ReceiveAsync(buffer, cancellationToken);
+                    if (received == 0)
+                    {
+                        return;
+                    }
+
+                    head.Append(Encoding.ASCII.GetString(buffer, 0, received));
+                }
+
+                await script(socket, head.ToString(), cancellationToken);
+            }
+            catch (Exception exception) when (exception is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The test ended (or the client gave up) first; what it saw is what the test checks.
+            }
+        }
+    }
+}
