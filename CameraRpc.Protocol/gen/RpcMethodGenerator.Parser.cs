@@ -30,6 +30,8 @@ public sealed partial class RpcMethodGenerator
 
         private const string ReservedPrefix = "rpc.";
 
+        private const string RpcMethodNamesAttributeName = "CameraRpc.Protocol.RpcMethodNamesAttribute";
+
         private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat
             .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
@@ -170,11 +172,64 @@ public sealed partial class RpcMethodGenerator
             return new RpcTableSpec(ToNamespace(assemblyName), methods.ToEquatableArray());
         }
 
-        /// <summary>Every method's own diagnostics, plus CRPC002 on each later use of a name.</summary>
-        public static EquatableArray<DiagnosticInfo> BuildDiagnostics(ImmutableArray<RpcMethodParseResult> results)
+        /// <summary>
+        /// The method names of the generated tables of every assembly the compilation references (the
+        /// engine's built-ins among them), read from their <c>[assembly: RpcMethodNames]</c>.
+        /// </summary>
+        public static EquatableArray<ReferencedMethodName> ReferencedNames(Compilation compilation, CancellationToken cancellationToken)
+        {
+            var names = new List<ReferencedMethodName>();
+            INamedTypeSymbol? attributeType = compilation.GetTypeByMetadataName(RpcMethodNamesAttributeName);
+            if (attributeType is null)
+            {
+                return names.ToEquatableArray();
+            }
+
+            foreach (IAssemblySymbol assembly in compilation.SourceModule.ReferencedAssemblySymbols)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (assembly.Name == compilation.AssemblyName)
+                {
+                    continue; // an earlier build of the same assembly is not another table
+                }
+
+                foreach (AttributeData attribute in assembly.GetAttributes())
+                {
+                    if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeType)
+                        && attribute.ConstructorArguments.Length == 1
+                        && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Array)
+                    {
+                        foreach (TypedConstant name in attribute.ConstructorArguments[0].Values)
+                        {
+                            if (name.Value is string text)
+                            {
+                                names.Add(new ReferencedMethodName(text, assembly.Name));
+                            }
+                        }
+                    }
+                }
+            }
+
+            return names.ToEquatableArray();
+        }
+
+        /// <summary>
+        /// Every method's own diagnostics, plus CRPC002 on each later use of a name and on each use of a
+        /// name that a referenced assembly's table already has.
+        /// </summary>
+        public static EquatableArray<DiagnosticInfo> BuildDiagnostics(ImmutableArray<RpcMethodParseResult> results, EquatableArray<ReferencedMethodName> referenced)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var firstUse = new Dictionary<string, RpcMethodSpec>(StringComparer.Ordinal);
+            var referencedOwner = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (ReferencedMethodName name in referenced)
+            {
+                if (!referencedOwner.ContainsKey(name.Name))
+                {
+                    referencedOwner.Add(name.Name, name.Assembly);
+                }
+            }
+
             foreach (RpcMethodParseResult result in OrderBySource(results))
             {
                 diagnostics.AddRange(result.Diagnostics);
@@ -183,7 +238,13 @@ public sealed partial class RpcMethodGenerator
                     continue;
                 }
 
-                if (firstUse.TryGetValue(result.Method.RpcName, out RpcMethodSpec? first))
+                if (referencedOwner.TryGetValue(result.Method.RpcName, out string? assembly))
+                {
+                    // The server combines its table with the built-ins: the two names would collide at startup.
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.DuplicateName, result.NameLocation, result.Method.RpcName, "the method table of assembly " + assembly));
+                }
+                else if (firstUse.TryGetValue(result.Method.RpcName, out RpcMethodSpec? first))
                 {
                     string owner = first.ContainingTypeName.Replace("global::", string.Empty) + "." + first.MethodName;
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateName, result.NameLocation, result.Method.RpcName, owner));

@@ -44,8 +44,15 @@ public sealed partial class RpcMethodGenerator : IIncrementalGenerator
             .Select(static (input, _) => Parser.BuildTable(input.Left, input.Right.Name, input.Right.ReferencesProtocol))
             .WithTrackingName(TrackingNames.Table);
 
+        // The names in the tables of referenced assemblies (the built-ins, at least), for CRPC002. The
+        // references rarely change, so the result is equal, and everything after it cached, on most edits.
+        IncrementalValueProvider<EquatableArray<ReferencedMethodName>> referencedNames = context.CompilationProvider
+            .Select(static (compilation, cancellationToken) => Parser.ReferencedNames(compilation, cancellationToken))
+            .WithTrackingName(TrackingNames.ReferencedNames);
+
         IncrementalValueProvider<EquatableArray<DiagnosticInfo>> diagnostics = collected
-            .Select(static (results, _) => Parser.BuildDiagnostics(results))
+            .Combine(referencedNames)
+            .Select(static (input, _) => Parser.BuildDiagnostics(input.Left, input.Right))
             .WithTrackingName(TrackingNames.Diagnostics);
 
         context.RegisterSourceOutput(table, static (output, spec) =>

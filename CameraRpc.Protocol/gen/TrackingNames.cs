@@ -10,5 +10,6 @@ internal static class TrackingNames
     public const string AssemblyName = nameof(AssemblyName);
     public const string Collected = nameof(Collected);
     public const string Table = nameof(Table);
+    public const string ReferencedNames = nameof(ReferencedNames);
     public const string Diagnostics = nameof(Diagnostics);
 }

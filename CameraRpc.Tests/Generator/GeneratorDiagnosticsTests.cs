@@ -38,6 +38,12 @@ public sealed class GeneratorDiagnosticsTests
         }
         """, "CRPC002", 8, TestName = "a_second_use_of_a_name_is_CRPC002_at_its_attribute")]
     [TestCase("""
+        public static class Health
+        {
+            [RpcMethod("ping")] public static string Ping() => "pong";
+        }
+        """, "CRPC002", 4, TestName = "a_name_of_the_built_in_table_is_CRPC002_since_a_server_combines_the_two")]
+    [TestCase("""
         public static class Camera
         {
             [RpcMethod("camera.zoom")]
