@@ -17,6 +17,9 @@ namespace CameraRpc.Server.Commands;
 /// </summary>
 internal static class ServeCommand
 {
+    /// <summary>Descriptors the process needs besides its connections: listener, log file, runtime, HTTP requests.</summary>
+    private const ulong OpenFilesHeadroom = 64;
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stderr)
     {
         OptionsResult loaded = OptionsLoader.Load(args, Environment.GetEnvironmentVariable);
@@ -81,6 +84,19 @@ internal static class ServeCommand
         log.Debug(eventLoops > 0
             ? $"Socket event loop: {eventLoops} thread(s) set to SCHED_BATCH (woken without preempting calls)"
             : $"Socket event loop scheduling unchanged: {schedulingError}");
+
+        // Each connection is a file descriptor: say so when the limit is short of --max-connections
+        // (clients past it would wait unaccepted, and nothing else would tell the operator why).
+        if (OpenFilesLimit.Current() is ulong openFiles)
+        {
+            log.Debug($"Open files limit: {openFiles}");
+            if (openFiles < (ulong)options.MaxConnections + OpenFilesHeadroom)
+            {
+                log.Warning($"Open files limit is {openFiles}, too low for --max-connections {options.MaxConnections}: "
+                    + $"about {(openFiles > OpenFilesHeadroom ? openFiles - OpenFilesHeadroom : 0)} clients can connect; "
+                    + "raise it with LimitNOFILE= (systemd) or ulimit -n");
+            }
+        }
 
         await server.StopRequested.ConfigureAwait(false);
         await server.StopAsync().ConfigureAwait(false);

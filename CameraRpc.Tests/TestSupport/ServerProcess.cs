@@ -51,9 +51,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(CancellationToken cancellationToken, params string[] args) =>
         await StartAsync(args, null, cancellationToken);
 
-    public static async Task<ServerProcess> StartAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    /// <param name="wrapper">A command that runs the server in the same process after setting something up, e.g. <c>prlimit --nofile=…</c>.</param>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, IReadOnlyList<string>? wrapper = null)
     {
-        ServerProcess server = Launch(WithDefaults(args), environment);
+        ServerProcess server = Launch(WithDefaults(args), environment, wrapper);
         string started = await server.WaitForLineAsync(line => line.Contains("Server started successfully at ", StringComparison.Ordinal), cancellationToken);
         server.Port = int.Parse(StartedLine().Match(started).Groups["port"].Value);
         return server;
@@ -68,9 +69,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the executable with exactly <paramref name="args"/>; nothing is awaited.</summary>
-    public static ServerProcess Launch(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment)
+    public static ServerProcess Launch(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, IReadOnlyList<string>? wrapper = null)
     {
-        var info = new ProcessStartInfo(ExecutablePath)
+        var info = new ProcessStartInfo(wrapper is { Count: > 0 } ? wrapper[0] : ExecutablePath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -78,6 +79,16 @@ public sealed partial class ServerProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
+        if (wrapper is { Count: > 0 })
+        {
+            foreach (string arg in wrapper.Skip(1))
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.ArgumentList.Add(ExecutablePath);
+        }
+
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
