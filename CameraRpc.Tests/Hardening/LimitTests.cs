@@ -167,47 +167,46 @@ public sealed class LimitTests
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task max_concurrency_calls_run_at_once_and_the_next_waits_then_is_answered(CancellationToken cancellationToken)
+    public async Task max_concurrency_calls_run_at_once_and_the_connection_reads_nothing_more_until_one_ends(CancellationToken cancellationToken)
     {
         const int Concurrency = 3;
-        HardeningGateMethods.Reset();
+        const int Extra = 2;
+        (string key, HardeningGate gate) = HardeningGate.Create();
         await using InProcessServer server = InProcessServer.Start(o => o with { MaxConcurrency = Concurrency, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        await using RpcTestClient other = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
 
-        for (int tag = 1; tag <= Concurrency + 1; tag++)
+        // N + k calls that wait at the gate, and behind them a ping, which would be answered at once if read.
+        for (int tag = 1; tag <= Concurrency + Extra; tag++)
         {
-            await client.SendAsync($$"""{"jsonrpc":"2.0","method":"hardening.gate","params":[{{tag}}],"id":{{tag}}}""", cancellationToken);
+            await client.SendAsync(HardeningGate.Call(key, tag, tag.ToString(System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
         }
 
-        var entered = new List<int>();
-        for (int i = 0; i < Concurrency; i++)
-        {
-            entered.Add(await HardeningGateMethods.Entered.ReadAsync(cancellationToken));
-        }
+        await client.SendAsync("""{"jsonrpc":"2.0","method":"ping","id":"behind"}""", cancellationToken);
+        await gate.WhenEnteredAsync(Concurrency, cancellationToken);
 
-        entered.Should().BeEquivalentTo(Enumerable.Range(1, Concurrency), "the first --max-concurrency calls run at once");
+        // The server is not stalled: another connection is read and answered while the first holds N calls.
+        (await other.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":"other"}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":"other"}""", "--max-concurrency holds one connection, not the server");
+        gate.Entered.Should().Be(Concurrency, "no call past the first --max-concurrency has started");
 
-        // The next call must not start while the gate holds the others. A negative can only be
-        // observed over a window: half a second in which it would have started had the limit not held.
-        using (var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            window.CancelAfter(500);
-            Func<Task> early = async () => await HardeningGateMethods.Entered.ReadAsync(window.Token);
-            await early.Should().ThrowAsync<OperationCanceledException>("call N+1 waits while N calls hold every permit");
-        }
-
-        HardeningGateMethods.Release(1);
-        (await HardeningGateMethods.Entered.ReadAsync(cancellationToken)).Should().Be(Concurrency + 1, "a finished call lets the waiting one start");
-        HardeningGateMethods.Release(Concurrency);
-
-        var answers = new HashSet<string>();
-        for (int i = 0; i < Concurrency + 1; i++)
+        gate.Open();
+        var answers = new List<string>();
+        for (int i = 0; i < Concurrency + Extra + 1; i++)
         {
             answers.Add(await client.ReceiveAsync(cancellationToken) is { } answer ? answer.Text : "closed");
         }
 
-        answers.Should().BeEquivalentTo(Enumerable.Range(1, Concurrency + 1).Select(t => $$"""{"jsonrpc":"2.0","result":{{t}},"id":{{t}}}"""),
-            "every call is answered, the one that waited too; none is dropped");
+        // Nothing but the gate could hold the ping back: had the connection read it while N calls held every
+        // permit, its answer would have been sent before the gate opened, and so would be the first to arrive.
+        static string GateAnswer(int tag) => $$"""{"jsonrpc":"2.0","result":{{tag}},"id":{{tag}}}""";
+        answers[0].Should().BeOneOf(Enumerable.Range(1, Concurrency).Select(GateAnswer),
+            "the first answer is one of the N calls that held the permits: the connection read nothing more while they ran");
+        answers.Should().BeEquivalentTo(
+            Enumerable.Range(1, Concurrency + Extra).Select(GateAnswer).Append("""{"jsonrpc":"2.0","result":"pong","id":"behind"}"""),
+            "every call is answered, those that waited for a permit too; none is dropped");
+        gate.Entered.Should().Be(Concurrency + Extra);
+        gate.MaxInside.Should().Be(Concurrency, "exactly --max-concurrency calls ran at once: the limit is reached and never passed");
     }
 
     [Test, CancelAfter(30_000)]
