@@ -210,31 +210,59 @@ public sealed class LimitTests
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task an_idle_connection_is_closed_with_1001_and_activity_keeps_it_open(CancellationToken cancellationToken)
+    public async Task an_idle_connection_is_closed_with_1001_while_one_that_keeps_sending_stays_open(CancellationToken cancellationToken)
     {
         TimeSpan idle = TimeSpan.FromSeconds(1);
         await using InProcessServer server = InProcessServer.Start(o => o with { IdleTimeout = idle, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+
+        // The active connection is opened first, so its idle clock starts first: a server that ignored its
+        // messages would close it no later than the quiet one (one sweep looks at both with one clock).
         await using RpcTestClient active = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        var quietSince = System.Diagnostics.Stopwatch.StartNew(); // started before the server's clock for it
         await using RpcTestClient quiet = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
-        var quietSince = System.Diagnostics.Stopwatch.StartNew();
         Task<WebSocketCloseStatus?> quietClosed = quiet.WaitForCloseAsync(cancellationToken);
 
-        // The active client calls every 300 ms for three idle timeouts: each call resets its clock.
-        var activeFor = System.Diagnostics.Stopwatch.StartNew();
-        for (int i = 0; activeFor.Elapsed < 3 * idle; i++)
+        // Back to back, no pause: each call is a message that resets the active connection's idle clock.
+        int calls = 0;
+        while (!quietClosed.IsCompleted)
         {
-            (await active.CallAsync($$"""{"jsonrpc":"2.0","method":"ping","id":{{i}}}""", cancellationToken))
-                .Should().Be($$"""{"jsonrpc":"2.0","result":"pong","id":{{i}}}""", "a connection with traffic is not idle");
-            await Task.Delay(300, cancellationToken); // pacing the traffic, not synchronisation
+            (await active.CallAsync($$"""{"jsonrpc":"2.0","method":"ping","id":{{calls}}}""", cancellationToken))
+                .Should().Be($$"""{"jsonrpc":"2.0","result":"pong","id":{{calls}}}""", "a connection that keeps sending is not idle");
+            calls++;
         }
 
-        quietClosed.IsCompleted.Should().BeTrue("the quiet connection was idle for three timeouts");
-        (await quietClosed).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "an idle connection is closed with 1001");
-        active.Socket.State.Should().Be(WebSocketState.Open, "activity resets the idle clock");
+        (await quietClosed).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "a connection without any message for --idle-timeout is closed with 1001");
+        quietSince.Elapsed.Should().BeGreaterThan(idle - TimeSpan.FromMilliseconds(20),
+            "not before --idle-timeout (a lower bound: a slow machine only lengthens it; 20 ms for the server's coarse tick clock)");
 
-        var lastActivity = System.Diagnostics.Stopwatch.StartNew();
-        (await active.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "once quiet, the active connection is closed too");
-        lastActivity.Elapsed.Should().BeGreaterThanOrEqualTo(idle - TimeSpan.FromMilliseconds(350), "not before --idle-timeout of idleness (less the client's last pause)");
-        quietSince.Elapsed.Should().BeGreaterThan(idle);
+        // After the quiet one's close, the active one, older and idle for longer had its messages not counted, still works.
+        (await active.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":"after"}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":"after"}""", "messages keep a connection open past --idle-timeout");
+        active.Socket.State.Should().Be(WebSocketState.Open);
+        TestContext.Out.WriteLine($"the active connection made {calls} calls while the quiet one went idle");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task idle_timeout_0_keeps_a_silent_connection_open_past_the_time_another_server_closes_one(CancellationToken cancellationToken)
+    {
+        // The real executable, so that "--idle-timeout 0" is the option as an operator writes it.
+        await using ServerProcess forever = await ServerProcess.StartAsync(cancellationToken, "--idle-timeout", "0");
+        await using RpcTestClient silent = await RpcTestClient.ConnectAsync(forever.WebSocketUri, cancellationToken);
+        (await silent.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":1}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":1}""");
+        Task<WebSocketCloseStatus?> silentClosed = silent.WaitForCloseAsync(cancellationToken);
+
+        // The clock: a connection opened after the silent one's last message, on a server with --idle-timeout 1,
+        // is closed as idle; by then the silent connection has been idle for longer than that.
+        await using ServerProcess timing = await ServerProcess.StartAsync(cancellationToken, "--idle-timeout", "1");
+        await using RpcTestClient reference = await RpcTestClient.ConnectAsync(timing.WebSocketUri, cancellationToken);
+        (await reference.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "--idle-timeout 1 closes a silent connection");
+
+        silentClosed.IsCompleted.Should().BeFalse("with --idle-timeout 0 nothing closed the silent connection, idle for longer than the other server's timeout");
+        silent.Socket.State.Should().Be(WebSocketState.Open);
+        await using RpcTestClient second = await RpcTestClient.ConnectAsync(forever.WebSocketUri, cancellationToken);
+        (await second.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":2}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":2}""");
+        (await ServerProbe.HealthConnectionsAsync(forever.Port, cancellationToken)).Should().Be(2, "the silent connection is still counted as open by the server");
     }
 }
