@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using CameraRpc.Tests.Hardening.Methods;
 using CameraRpc.Tests.Hardening.Support;
 using CameraRpc.Tests.TestSupport;
 
@@ -77,6 +78,82 @@ public sealed class FaultTests
         int answered = await steady.StopAsync();
         TestContext.Out.WriteLine($"steady client: {answered} answers, all correct");
         server.Lines.Should().NotContain(l => l.Contains("Unhandled", StringComparison.Ordinal), "no failure escapes to the process");
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task clients_that_vanish_while_200_calls_are_executing_have_those_calls_cancelled_and_are_forgotten(CancellationToken cancellationToken)
+    {
+        const int Clients = 5;
+        const int CallsEach = 40; // under the default --max-concurrency of 64: every call is executing, none waits to be read
+        (string key, HardeningGate gate) = HardeningGate.Create();
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1) });
+        await using SteadyClient steady = await SteadyClient.StartAsync(server.WebSocketUri, cancellationToken);
+        try
+        {
+            var doomed = new List<RawWebSocket>();
+            for (int c = 0; c < Clients; c++)
+            {
+                RawWebSocket socket = await RawWebSocket.ConnectAsync(server.Port, cancellationToken);
+                socket.HandshakeStatus.Should().Be(101);
+                var calls = new MemoryStream();
+                for (int i = 0; i < CallsEach; i++)
+                {
+                    calls.Write(RawWebSocket.EncodeFrame(RawWebSocket.OpText, Encoding.UTF8.GetBytes(HardeningGate.Call(key, i, $"{(c * CallsEach) + i}"))));
+                }
+
+                await socket.SendRawAsync(calls.ToArray(), cancellationToken);
+                doomed.Add(socket);
+            }
+
+            await gate.WhenEnteredAsync(Clients * CallsEach, cancellationToken);
+            gate.Inside.Should().Be(Clients * CallsEach, "all 200 calls are executing, held at the gate, when their clients vanish");
+            (await ServerProbe.MetricAsync(server.Port, "camerarpc_connections", cancellationToken)).Should().Be(Clients + 1);
+
+            // Gone without a close frame: some with a RST, the others with a FIN.
+            for (int c = 0; c < doomed.Count; c++)
+            {
+                if (c % 2 == 0)
+                {
+                    doomed[c].Reset();
+                }
+                else
+                {
+                    await doomed[c].DisposeAsync();
+                }
+            }
+
+            // The gate never opens: a call can only end by its token. The bound only turns a hang into a clear failure.
+            using (var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                bound.CancelAfter(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await gate.WhenCancelledAsync(Clients * CallsEach, bound.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    gate.Cancelled.Should().Be(Clients * CallsEach, "every executing call of a vanished client has its CancellationToken cancelled (waited 30 s)");
+                }
+            }
+
+            gate.Inside.Should().Be(0, "every call of the vanished clients ended");
+            gate.Cancelled.Should().Be(Clients * CallsEach, "each call saw its CancellationToken fire when its client vanished");
+
+            double gauge = await ServerProbe.PollUntilAsync(ct => ServerProbe.MetricAsync(server.Port, "camerarpc_connections", ct), g => g == 1, cancellationToken);
+            gauge.Should().Be(1, "the vanished connections are gone from camerarpc_connections; the steady client remains");
+            await steady.WaitForProgressAsync(10, cancellationToken);
+            await steady.StopAsync();
+            gauge = await ServerProbe.PollUntilAsync(ct => ServerProbe.MetricAsync(server.Port, "camerarpc_connections", ct), g => g == 0, cancellationToken);
+            gauge.Should().Be(0, "with the steady client gone too, the gauge is back to 0");
+
+            await using RpcTestClient next = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+            (await next.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":1}""", cancellationToken))
+                .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":1}""", "another client is served after the vanished ones");
+        }
+        finally
+        {
+            gate.Open(); // should a token never fire, the calls must still end for the server to stop
+        }
     }
 
     [Test, CancelAfter(90_000)]

@@ -167,75 +167,102 @@ public sealed class LimitTests
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task max_concurrency_calls_run_at_once_and_the_next_waits_then_is_answered(CancellationToken cancellationToken)
+    public async Task max_concurrency_calls_run_at_once_and_the_connection_reads_nothing_more_until_one_ends(CancellationToken cancellationToken)
     {
         const int Concurrency = 3;
-        HardeningGateMethods.Reset();
+        const int Extra = 2;
+        (string key, HardeningGate gate) = HardeningGate.Create();
         await using InProcessServer server = InProcessServer.Start(o => o with { MaxConcurrency = Concurrency, ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using RpcTestClient client = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        await using RpcTestClient other = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
 
-        for (int tag = 1; tag <= Concurrency + 1; tag++)
+        // N + k calls that wait at the gate, and behind them a ping, which would be answered at once if read.
+        for (int tag = 1; tag <= Concurrency + Extra; tag++)
         {
-            await client.SendAsync($$"""{"jsonrpc":"2.0","method":"hardening.gate","params":[{{tag}}],"id":{{tag}}}""", cancellationToken);
+            await client.SendAsync(HardeningGate.Call(key, tag, tag.ToString(System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
         }
 
-        var entered = new List<int>();
-        for (int i = 0; i < Concurrency; i++)
-        {
-            entered.Add(await HardeningGateMethods.Entered.ReadAsync(cancellationToken));
-        }
+        await client.SendAsync("""{"jsonrpc":"2.0","method":"ping","id":"behind"}""", cancellationToken);
+        await gate.WhenEnteredAsync(Concurrency, cancellationToken);
 
-        entered.Should().BeEquivalentTo(Enumerable.Range(1, Concurrency), "the first --max-concurrency calls run at once");
+        // The server is not stalled: another connection is read and answered while the first holds N calls.
+        (await other.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":"other"}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":"other"}""", "--max-concurrency holds one connection, not the server");
+        gate.Entered.Should().Be(Concurrency, "no call past the first --max-concurrency has started");
 
-        // The next call must not start while the gate holds the others. A negative can only be
-        // observed over a window: half a second in which it would have started had the limit not held.
-        using (var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            window.CancelAfter(500);
-            Func<Task> early = async () => await HardeningGateMethods.Entered.ReadAsync(window.Token);
-            await early.Should().ThrowAsync<OperationCanceledException>("call N+1 waits while N calls hold every permit");
-        }
-
-        HardeningGateMethods.Release(1);
-        (await HardeningGateMethods.Entered.ReadAsync(cancellationToken)).Should().Be(Concurrency + 1, "a finished call lets the waiting one start");
-        HardeningGateMethods.Release(Concurrency);
-
-        var answers = new HashSet<string>();
-        for (int i = 0; i < Concurrency + 1; i++)
+        gate.Open();
+        var answers = new List<string>();
+        for (int i = 0; i < Concurrency + Extra + 1; i++)
         {
             answers.Add(await client.ReceiveAsync(cancellationToken) is { } answer ? answer.Text : "closed");
         }
 
-        answers.Should().BeEquivalentTo(Enumerable.Range(1, Concurrency + 1).Select(t => $$"""{"jsonrpc":"2.0","result":{{t}},"id":{{t}}}"""),
-            "every call is answered, the one that waited too; none is dropped");
+        // Nothing but the gate could hold the ping back: had the connection read it while N calls held every
+        // permit, its answer would have been sent before the gate opened, and so would be the first to arrive.
+        static string GateAnswer(int tag) => $$"""{"jsonrpc":"2.0","result":{{tag}},"id":{{tag}}}""";
+        answers[0].Should().BeOneOf(Enumerable.Range(1, Concurrency).Select(GateAnswer),
+            "the first answer is one of the N calls that held the permits: the connection read nothing more while they ran");
+        answers.Should().BeEquivalentTo(
+            Enumerable.Range(1, Concurrency + Extra).Select(GateAnswer).Append("""{"jsonrpc":"2.0","result":"pong","id":"behind"}"""),
+            "every call is answered, those that waited for a permit too; none is dropped");
+        gate.Entered.Should().Be(Concurrency + Extra);
+        gate.MaxInside.Should().Be(Concurrency, "exactly --max-concurrency calls ran at once: the limit is reached and never passed");
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task an_idle_connection_is_closed_with_1001_and_activity_keeps_it_open(CancellationToken cancellationToken)
+    public async Task an_idle_connection_is_closed_with_1001_while_one_that_keeps_sending_stays_open(CancellationToken cancellationToken)
     {
         TimeSpan idle = TimeSpan.FromSeconds(1);
         await using InProcessServer server = InProcessServer.Start(o => o with { IdleTimeout = idle, ShutdownTimeout = TimeSpan.FromSeconds(1) });
+
+        // The active connection is opened first, so its idle clock starts first: a server that ignored its
+        // messages would close it no later than the quiet one (one sweep looks at both with one clock).
         await using RpcTestClient active = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
+        var quietSince = System.Diagnostics.Stopwatch.StartNew(); // started before the server's clock for it
         await using RpcTestClient quiet = await RpcTestClient.ConnectAsync(server.WebSocketUri, cancellationToken);
-        var quietSince = System.Diagnostics.Stopwatch.StartNew();
         Task<WebSocketCloseStatus?> quietClosed = quiet.WaitForCloseAsync(cancellationToken);
 
-        // The active client calls every 300 ms for three idle timeouts: each call resets its clock.
-        var activeFor = System.Diagnostics.Stopwatch.StartNew();
-        for (int i = 0; activeFor.Elapsed < 3 * idle; i++)
+        // Back to back, no pause: each call is a message that resets the active connection's idle clock.
+        int calls = 0;
+        while (!quietClosed.IsCompleted)
         {
-            (await active.CallAsync($$"""{"jsonrpc":"2.0","method":"ping","id":{{i}}}""", cancellationToken))
-                .Should().Be($$"""{"jsonrpc":"2.0","result":"pong","id":{{i}}}""", "a connection with traffic is not idle");
-            await Task.Delay(300, cancellationToken); // pacing the traffic, not synchronisation
+            (await active.CallAsync($$"""{"jsonrpc":"2.0","method":"ping","id":{{calls}}}""", cancellationToken))
+                .Should().Be($$"""{"jsonrpc":"2.0","result":"pong","id":{{calls}}}""", "a connection that keeps sending is not idle");
+            calls++;
         }
 
-        quietClosed.IsCompleted.Should().BeTrue("the quiet connection was idle for three timeouts");
-        (await quietClosed).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "an idle connection is closed with 1001");
-        active.Socket.State.Should().Be(WebSocketState.Open, "activity resets the idle clock");
+        (await quietClosed).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "a connection without any message for --idle-timeout is closed with 1001");
+        quietSince.Elapsed.Should().BeGreaterThan(idle - TimeSpan.FromMilliseconds(20),
+            "not before --idle-timeout (a lower bound: a slow machine only lengthens it; 20 ms for the server's coarse tick clock)");
 
-        var lastActivity = System.Diagnostics.Stopwatch.StartNew();
-        (await active.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "once quiet, the active connection is closed too");
-        lastActivity.Elapsed.Should().BeGreaterThanOrEqualTo(idle - TimeSpan.FromMilliseconds(350), "not before --idle-timeout of idleness (less the client's last pause)");
-        quietSince.Elapsed.Should().BeGreaterThan(idle);
+        // After the quiet one's close, the active one, older and idle for longer had its messages not counted, still works.
+        (await active.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":"after"}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":"after"}""", "messages keep a connection open past --idle-timeout");
+        active.Socket.State.Should().Be(WebSocketState.Open);
+        TestContext.Out.WriteLine($"the active connection made {calls} calls while the quiet one went idle");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task idle_timeout_0_keeps_a_silent_connection_open_past_the_time_another_server_closes_one(CancellationToken cancellationToken)
+    {
+        // The real executable, so that "--idle-timeout 0" is the option as an operator writes it.
+        await using ServerProcess forever = await ServerProcess.StartAsync(cancellationToken, "--idle-timeout", "0");
+        await using RpcTestClient silent = await RpcTestClient.ConnectAsync(forever.WebSocketUri, cancellationToken);
+        (await silent.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":1}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":1}""");
+        Task<WebSocketCloseStatus?> silentClosed = silent.WaitForCloseAsync(cancellationToken);
+
+        // The clock: a connection opened after the silent one's last message, on a server with --idle-timeout 1,
+        // is closed as idle; by then the silent connection has been idle for longer than that.
+        await using ServerProcess timing = await ServerProcess.StartAsync(cancellationToken, "--idle-timeout", "1");
+        await using RpcTestClient reference = await RpcTestClient.ConnectAsync(timing.WebSocketUri, cancellationToken);
+        (await reference.WaitForCloseAsync(cancellationToken)).Should().Be(WebSocketCloseStatus.EndpointUnavailable, "--idle-timeout 1 closes a silent connection");
+
+        silentClosed.IsCompleted.Should().BeFalse("with --idle-timeout 0 nothing closed the silent connection, idle for longer than the other server's timeout");
+        silent.Socket.State.Should().Be(WebSocketState.Open);
+        await using RpcTestClient second = await RpcTestClient.ConnectAsync(forever.WebSocketUri, cancellationToken);
+        (await second.CallAsync("""{"jsonrpc":"2.0","method":"ping","id":2}""", cancellationToken))
+            .Should().Be("""{"jsonrpc":"2.0","result":"pong","id":2}""");
+        (await ServerProbe.HealthConnectionsAsync(forever.Port, cancellationToken)).Should().Be(2, "the silent connection is still counted as open by the server");
     }
 }

@@ -23,6 +23,7 @@ public sealed class SteadyClient : IAsyncDisposable
     public int Answered => Volatile.Read(ref _answered);
 
     private int _answered;
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static async Task<SteadyClient> StartAsync(Uri uri, CancellationToken cancellationToken)
     {
@@ -31,18 +32,23 @@ public sealed class SteadyClient : IAsyncDisposable
     }
 
     /// <summary>Waits until at least <paramref name="more"/> further answers have arrived (proof of progress now).</summary>
+    /// <remarks>Woken by each answer, no polling; bounded by <paramref name="cancellationToken"/>. Throws when the client stopped or failed.</remarks>
     public async Task WaitForProgressAsync(int more, CancellationToken cancellationToken)
     {
         int target = Answered + more;
-        while (Answered < target)
+        while (true)
         {
-            if (_loop.IsCompleted)
+            Task progress = Volatile.Read(ref _progress).Task; // read before the count: an answer in between completes it
+            if (Answered >= target)
+            {
+                return;
+            }
+
+            if (await Task.WhenAny(progress, _loop).WaitAsync(cancellationToken) == _loop)
             {
                 await _loop; // surfaces its failure
                 throw new InvalidOperationException("the steady client stopped");
             }
-
-            await Task.Delay(5, cancellationToken);
         }
     }
 
@@ -62,6 +68,7 @@ public sealed class SteadyClient : IAsyncDisposable
                 string answer = await client.CallAsync($$"""{"jsonrpc":"2.0","method":"echo","params":["steady {{i}}"],"id":{{i}}}""", testToken);
                 answer.Should().Be($$"""{"jsonrpc":"2.0","result":"steady {{i}}","id":{{i}}}""", "a well-behaved client is answered correctly whatever other clients do");
                 Interlocked.Increment(ref _answered);
+                Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
 
             client.Socket.State.Should().Be(WebSocketState.Open, "the well-behaved client's connection stays open");
