@@ -58,4 +58,12 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor TypeNotInJsonContext = new(
+        id: "CRPC007",
+        title: "Type missing from the JSON context",
+        messageFormat: "The type '{0}' is not in the JsonSerializerContext '{1}', so the server could not start; add [JsonSerializable(typeof({0}))] to the context",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
 }

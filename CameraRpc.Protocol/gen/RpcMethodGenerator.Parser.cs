@@ -85,7 +85,9 @@ public sealed partial class RpcMethodGenerator
                 return new RpcMethodParseResult(null, nameLocation, diagnostics.ToEquatableArray());
             }
 
-            string? jsonContext = FindJsonContext(method.ContainingType) ?? FindJsonContext(context.SemanticModel.Compilation.Assembly);
+            INamedTypeSymbol? jsonContextType = FindJsonContext(method.ContainingType) ?? FindJsonContext(context.SemanticModel.Compilation.Assembly);
+            string? jsonContext = jsonContextType?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            JsonContextCoverage? coverage = null; // computed on the first complex type
 
             var parameters = new List<RpcParameterSpec>();
             for (int i = 0; i < method.Parameters.Length; i++)
@@ -112,6 +114,12 @@ public sealed partial class RpcMethodGenerator
                     continue;
                 }
 
+                if (MissingFromContext(type, jsonContextType, ref coverage) is string missing)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TypeNotInJsonContext, parameterLocation, missing, jsonContext!.Replace("global::", string.Empty)));
+                    continue;
+                }
+
                 string? defaultLiteral = null;
                 bool optional = parameter.IsOptional && type.Kind is not (RpcValueKind.CancellationToken or RpcValueKind.Context);
                 if (optional)
@@ -131,6 +139,11 @@ public sealed partial class RpcMethodGenerator
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(syntax.ReturnType.GetLocation()),
                     method.ReturnType.ToDisplayString(), methodDisplay));
+            }
+            else if (result is not null && MissingFromContext(result, jsonContextType, ref coverage) is string missing)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.TypeNotInJsonContext, LocationInfo.From(syntax.ReturnType.GetLocation()), missing, jsonContext!.Replace("global::", string.Empty)));
             }
 
             RpcMethodSpec? spec = diagnostics.Count == 0
@@ -334,7 +347,7 @@ public sealed partial class RpcMethodGenerator
             _ => accessibility.ToString().ToLowerInvariant(),
         };
 
-        private static string? FindJsonContext(ISymbol owner)
+        private static INamedTypeSymbol? FindJsonContext(ISymbol owner)
         {
             foreach (AttributeData attribute in owner.GetAttributes())
             {
@@ -343,7 +356,30 @@ public sealed partial class RpcMethodGenerator
                     && attribute.ConstructorArguments.Length == 1
                     && attribute.ConstructorArguments[0].Value is INamedTypeSymbol contextType)
                 {
-                    return contextType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+                    return contextType;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// The C# name of the first complex type in <paramref name="type"/> (itself or its array element)
+        /// that the JSON context cannot describe; null when there is none or the context is not checked.
+        /// </summary>
+        private static string? MissingFromContext(RpcTypeSpec type, INamedTypeSymbol? context, ref JsonContextCoverage? coverage)
+        {
+            for (RpcTypeSpec? current = type; current is not null; current = current.Element)
+            {
+                if (current.Kind != RpcValueKind.Complex || context is null)
+                {
+                    continue;
+                }
+
+                coverage ??= JsonContextCoverage.Of(context);
+                if (coverage is not null && !coverage.Covers(current.RuntimeTypeName!))
+                {
+                    return current.TypeName.Replace("global::", string.Empty);
                 }
             }
 

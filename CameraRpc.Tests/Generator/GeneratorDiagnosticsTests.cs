@@ -128,6 +128,51 @@ public sealed class GeneratorDiagnosticsTests
             """, assemblyName: "CameraRpc.Protocol").Should().BeEmpty();
     }
 
+    [TestCase("Lens", "Settings", 13, TestName = "a_parameter_type_missing_from_the_json_context_is_CRPC007_at_the_parameter")]
+    [TestCase("Settings", "Lens", 12, TestName = "a_result_type_missing_from_the_json_context_is_CRPC007_at_the_return_type")]
+    public void a_type_missing_from_the_json_context(string parameterType, string resultType, int line)
+    {
+        // The context lists Settings (and reaches Focus through it), but not Lens: the server would fail at startup.
+        string source = $$"""
+            using System.Text.Json.Serialization;
+            public sealed record Focus(double Distance);
+            public sealed record Settings(string Name, Focus Focus);
+            public sealed record Lens(string Model);
+            [JsonSerializable(typeof(Settings))]
+            internal sealed partial class Ctx : JsonSerializerContext { }
+            [RpcJsonContext(typeof(Ctx))]
+            public static class Camera
+            {
+                [RpcMethod("camera.set")]
+                public static {{resultType}} Set(
+                    {{parameterType}} value) => null!;
+            }
+            """;
+
+        Diagnose(source).Should().Equal([("CRPC007", line)], "exactly one diagnostic, at the type the context lacks");
+    }
+
+    [Test]
+    public void types_the_json_context_reaches_through_properties_elements_and_derived_types_need_no_listing()
+    {
+        Diagnose("""
+            using System.Collections.Generic;
+            using System.Text.Json.Serialization;
+            public sealed record Focus(double Distance);
+            [JsonDerivedType(typeof(Zoom))]
+            public class Lens { public Focus? Focus { get; set; } }
+            public sealed class Zoom : Lens { }
+            public sealed record Settings(string Name, List<Lens> Lenses, Dictionary<string, Focus[]> Presets);
+            [JsonSerializable(typeof(Settings))]
+            internal sealed partial class Ctx : JsonSerializerContext { }
+            [RpcJsonContext(typeof(Ctx))]
+            public static class Camera
+            {
+                [RpcMethod("camera.focus")] public static Focus Focus(Lens lens, Zoom zoom, Focus[] presets) => presets[0];
+            }
+            """).Should().BeEmpty("every type is reachable from Settings, as System.Text.Json's generator walks it");
+    }
+
     [Test]
     public void a_complex_type_is_supported_when_a_json_context_is_named()
     {
