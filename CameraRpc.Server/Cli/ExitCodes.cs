@@ -24,6 +24,9 @@ internal static class ExitCodes
     /// <summary><c>bench</c>: at least one request was lost or failed.</summary>
     public const int BenchFailed = 1;
 
-    /// <summary><c>call</c>, <c>probe</c>, <c>bench</c>: no connection to the server could be made.</summary>
+    /// <summary>
+    /// <c>call</c>, <c>probe</c>, <c>bench</c>: no connection to the server could be made, or the server refused the
+    /// client with 401 (a missing or wrong token in <c>CAMERARPC_AUTH_TOKEN</c>).
+    /// </summary>
     public const int CannotConnect = 2;
 }

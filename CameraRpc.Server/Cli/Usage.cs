@@ -1,4 +1,5 @@
 using System.Text;
+using CameraRpc.Server.Client;
 using CameraRpc.Server.Commands;
 using CameraRpc.Server.Configuration;
 
@@ -91,6 +92,11 @@ internal static class Usage
               --json                      print the report as JSON
               --server-pid PID            the server process whose CPU time is reported (default: the
                                           local process listening on the URL's port, if any)
+
+            call, probe and bench against a server with --auth-token: set {BearerToken.EnvironmentVariable} (the
+            variable the server reads; unset, empty or 'none' sends no token) and they send
+            'Authorization: Bearer TOKEN' on the WebSocket upgrade and on every HTTP POST. A server that
+            answers 401 is exit {ExitCodes.CannotConnect}, with one line saying whether a token was sent.
 
             Exit codes:
               serve    {ExitCodes.Success} after a graceful shutdown (SIGTERM/SIGINT), {ExitCodes.StartupFailure} on a startup failure

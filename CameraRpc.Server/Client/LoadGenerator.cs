@@ -276,7 +276,7 @@ internal sealed partial class LoadGenerator
         try
         {
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            byte[] upgrade = WebSocketFraming.BuildUpgradeRequest(_options.Url, out string key);
+            byte[] upgrade = WebSocketFraming.BuildUpgradeRequest(_options.Url, _options.AuthToken, out string key);
             await socket.SendAsync(upgrade, SocketFlags.None, timeout.Token).ConfigureAwait(false);
 
             // Read up to the end of the answer's head; whatever follows it is already WebSocket frames.
@@ -301,7 +301,8 @@ internal sealed partial class LoadGenerator
 
             if (WebSocketFraming.CheckUpgradeResponse(head.AsSpan(0, end), key) is string refusal)
             {
-                throw new InvalidDataException(refusal);
+                throw new InvalidDataException(
+                    WebSocketFraming.StatusCode(head.AsSpan(0, end)) == 401 ? BearerToken.UnauthorizedReason(tokenSent: _options.AuthToken is not null) : refusal);
             }
 
             long ticks = Stopwatch.GetTimestamp() - started;

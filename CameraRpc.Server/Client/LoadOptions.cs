@@ -33,4 +33,10 @@ internal sealed record LoadOptions(
 
     /// <summary>Where the one-line progress goes once a second (a terminal), or <see langword="null"/> for none.</summary>
     public TextWriter? Progress { get; init; }
+
+    /// <summary>
+    /// The server's <c>--auth-token</c>, sent as <c>Authorization: Bearer TOKEN</c> on every upgrade, or
+    /// <see langword="null"/> for none (see <see cref="BearerToken"/>). Never part of the report.
+    /// </summary>
+    public string? AuthToken { get; init; }
 }

@@ -15,11 +15,15 @@ internal sealed partial class RpcClient
     /// </summary>
     private Stream? _firstHttpConnection;
 
-    private RpcClient(Uri url, Stream firstConnection, TimeSpan connectTimeout)
+    /// <summary>True when every POST carries <c>Authorization: Bearer TOKEN</c>; a 401 then means the token was refused.</summary>
+    private readonly bool _sendsToken;
+
+    private RpcClient(Uri url, string? authToken, Stream firstConnection, TimeSpan connectTimeout)
     {
         _url = url;
         _connectTimeout = connectTimeout;
         _firstHttpConnection = firstConnection;
+        _sendsToken = authToken is not null;
         var handler = new SocketsHttpHandler
         {
             // The tool talks to the server directly; an http_proxy in the environment must not reroute it.
@@ -28,19 +32,24 @@ internal sealed partial class RpcClient
             ConnectCallback = OpenHttpConnectionAsync,
         };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        if (authToken is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", authToken);
+        }
     }
 
     /// <summary>
     /// Opens the TCP connection now rather than at the first POST, as the WebSocket transport does:
     /// a server that refuses or never accepts is then "cannot connect" (exit 2) with its own timeout,
-    /// not a call that failed or timed out waiting for its answer.
+    /// not a call that failed or timed out waiting for its answer. A missing or wrong token shows only at
+    /// the first POST (a 401): HTTP has no handshake to check it earlier.
     /// </summary>
-    private static async Task<RpcClient> ConnectHttpAsync(Uri url, TimeSpan connectTimeout, CancellationTokenSource timeout, CancellationToken cancellationToken)
+    private static async Task<RpcClient> ConnectHttpAsync(Uri url, string? authToken, TimeSpan connectTimeout, CancellationTokenSource timeout, CancellationToken cancellationToken)
     {
         try
         {
             Stream connection = await OpenTcpAsync(url.DnsSafeHost, url.Port, timeout.Token).ConfigureAwait(false);
-            return new RpcClient(url, connection, connectTimeout);
+            return new RpcClient(url, authToken, connection, connectTimeout);
         }
         catch (Exception exception) when (IsTransportFailure(exception) || IsTimeout(exception, cancellationToken))
         {
@@ -106,6 +115,11 @@ internal sealed partial class RpcClient
         if (status == HttpStatusCode.NoContent)
         {
             return null;
+        }
+
+        if (status == HttpStatusCode.Unauthorized)
+        {
+            throw RpcConnectionException.Unauthorized(_url, _sendsToken);
         }
 
         if (status != HttpStatusCode.OK)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
@@ -43,10 +44,16 @@ internal sealed partial class RpcClient : IAsyncDisposable
     /// will use for an HTTP URL.
     /// </summary>
     /// <param name="url">The server's URL.</param>
+    /// <param name="authToken">
+    /// The server's <c>--auth-token</c>, sent as <c>Authorization: Bearer TOKEN</c> on the upgrade and on every
+    /// POST (see <see cref="BearerToken"/>), or <see langword="null"/> to send none.
+    /// </param>
     /// <param name="connectTimeout">How long connecting may take; a server that never accepts fails after it.</param>
     /// <param name="cancellationToken">Cancels the connect (then <see cref="OperationCanceledException"/> is thrown, nothing else).</param>
-    /// <exception cref="RpcConnectionException">The server cannot be reached in time, or refused the upgrade.</exception>
-    public static async Task<RpcClient> ConnectAsync(Uri url, TimeSpan connectTimeout, CancellationToken cancellationToken)
+    /// <exception cref="RpcConnectionException">
+    /// The server cannot be reached in time, or refused the upgrade (401: <see cref="RpcConnectionException.IsUnauthorized"/>).
+    /// </exception>
+    public static async Task<RpcClient> ConnectAsync(Uri url, string? authToken, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         if (!IsSupportedScheme(url))
         {
@@ -57,21 +64,33 @@ internal sealed partial class RpcClient : IAsyncDisposable
         timeout.CancelAfter(connectTimeout);
         if (url.Scheme is "http" or "https")
         {
-            return await ConnectHttpAsync(url, connectTimeout, timeout, cancellationToken).ConfigureAwait(false);
+            return await ConnectHttpAsync(url, authToken, connectTimeout, timeout, cancellationToken).ConfigureAwait(false);
         }
 
         var webSocket = new ClientWebSocket();
         webSocket.Options.Proxy = null;
         webSocket.Options.KeepAliveInterval = TimeSpan.Zero;
+
+        // Keeps the status of a refused upgrade, so a 401 can be told apart from other refusals.
+        webSocket.Options.CollectHttpResponseDetails = true;
+        if (authToken is not null)
+        {
+            webSocket.Options.SetRequestHeader("Authorization", BearerToken.HeaderValue(authToken));
+        }
+
         try
         {
             await webSocket.ConnectAsync(url, timeout.Token).ConfigureAwait(false);
+            webSocket.HttpResponseHeaders = null;
             return new RpcClient(url, webSocket);
         }
         catch (Exception exception) when (IsTransportFailure(exception) || IsTimeout(exception, cancellationToken))
         {
+            HttpStatusCode status = webSocket.HttpStatusCode;
             webSocket.Dispose();
-            throw CannotConnect(url, connectTimeout, timeout, cancellationToken, exception);
+            throw status == HttpStatusCode.Unauthorized
+                ? RpcConnectionException.Unauthorized(url, tokenSent: authToken is not null, exception)
+                : CannotConnect(url, connectTimeout, timeout, cancellationToken, exception);
         }
     }
 

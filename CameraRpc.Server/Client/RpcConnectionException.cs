@@ -12,6 +12,16 @@ internal sealed class RpcConnectionException : Exception
     {
     }
 
+    /// <summary>
+    /// The server answered 401 (its <c>--auth-token</c>): no call can succeed, so the commands treat it as
+    /// "cannot connect" (exit 2), over HTTP too, where it comes with the first POST rather than the connect.
+    /// </summary>
+    public bool IsUnauthorized { get; private init; }
+
+    /// <summary><c>cannot connect to URL: 401 Unauthorized, …</c>, saying whether a token was sent.</summary>
+    public static RpcConnectionException Unauthorized(Uri url, bool tokenSent, Exception? innerException = null) =>
+        new($"cannot connect to {url}: {BearerToken.UnauthorizedReason(tokenSent)}", innerException) { IsUnauthorized = true };
+
     /// <summary>The reason closest to the operating system: a socket error's text beats the wrappers around it.</summary>
     public static string Describe(Exception exception)
     {

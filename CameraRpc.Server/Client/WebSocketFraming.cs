@@ -24,15 +24,32 @@ internal static class WebSocketFraming
 
     private static readonly byte[] s_acceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
 
-    /// <summary>The upgrade request for <paramref name="url"/> with a fresh random key.</summary>
-    public static byte[] BuildUpgradeRequest(Uri url, out string key)
+    /// <summary>
+    /// The upgrade request for <paramref name="url"/> with a fresh random key, and with
+    /// <c>Authorization: Bearer TOKEN</c> when <paramref name="authToken"/> is given (already checked by
+    /// <see cref="BearerToken.TryParse"/>: printable ASCII, so it cannot end the header early).
+    /// </summary>
+    public static byte[] BuildUpgradeRequest(Uri url, string? authToken, out string key)
     {
         Span<byte> nonce = stackalloc byte[16];
         RandomNumberGenerator.Fill(nonce);
         key = Convert.ToBase64String(nonce);
         string host = url.IsDefaultPort ? url.Host : $"{url.Host}:{url.Port}";
+        string authorization = authToken is null ? "" : $"Authorization: {BearerToken.HeaderValue(authToken)}\r\n";
         return Encoding.ASCII.GetBytes(
-            $"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            $"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{authorization}\r\n");
+    }
+
+    /// <summary>The status code of the server's answer head (<c>HTTP/1.1 401 Unauthorized</c> is 401), or 0 when it has none.</summary>
+    public static int StatusCode(ReadOnlySpan<byte> head)
+    {
+        // "HTTP/1.x NNN": the code is the three digits after the first space.
+        int space = head.IndexOf((byte)' ');
+        return space > 0
+            && head.Length >= space + 4
+            && int.TryParse(head.Slice(space + 1, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code)
+            ? code
+            : 0;
     }
 
     /// <summary>

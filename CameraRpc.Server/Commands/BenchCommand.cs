@@ -12,7 +12,8 @@ namespace CameraRpc.Server.Commands;
 /// and its report. Every request sent while measuring ends as answered (a result), failed (an error
 /// answer or a wrong result) or lost (no answer), so sent = answered + failed + lost.
 /// Exit 0 only when every connection opened and nothing was lost, failed or mismatched;
-/// 2 at once when no connection could be opened.
+/// 2 at once when no connection could be opened (a 401 included: the token in <c>CAMERARPC_AUTH_TOKEN</c>,
+/// see <see cref="BearerToken"/>, is missing or wrong).
 /// </summary>
 internal static class BenchCommand
 {
@@ -34,7 +35,13 @@ internal static class BenchCommand
     /// <summary>Default seconds of <c>--warmup</c> (run before measuring, not recorded).</summary>
     public const int DefaultWarmupSeconds = 2;
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <summary>The command as the executable runs it: the token comes from <see cref="BearerToken.EnvironmentVariable"/>.</summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, Environment.GetEnvironmentVariable(BearerToken.EnvironmentVariable), stdout, stderr, cancellationToken);
+
+    /// <summary>The command with the value of <see cref="BearerToken.EnvironmentVariable"/> given (null: unset).</summary>
+    internal static async Task<int> RunAsync(
+        IReadOnlyList<string> args, string? authTokenVariable, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (!TryParseOptions(args, out LoadOptions? options, out bool json, out string? error))
         {
@@ -42,6 +49,14 @@ internal static class BenchCommand
             await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
             return ExitCodes.Failure;
         }
+
+        if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
+        {
+            await stderr.WriteLineAsync($"bench: {error}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        options = options with { AuthToken = authToken };
 
         // The \r progress line only makes sense on a terminal; piped or redirected output stays clean.
         bool interactive = !json && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;

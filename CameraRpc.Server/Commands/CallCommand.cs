@@ -9,6 +9,7 @@ namespace CameraRpc.Server.Commands;
 /// and prints the answer. Exit 0 for a result, 1 for an error answer or a bad argument,
 /// 2 when there is no answer (contract §1): the server cannot be reached, or the connection broke
 /// or stayed silent before the answer came; always with one line on stderr saying why.
+/// With <c>CAMERARPC_AUTH_TOKEN</c> set it sends that token (<see cref="BearerToken"/>); a 401 is exit 2 too.
 /// </summary>
 internal static class CallCommand
 {
@@ -24,11 +25,16 @@ internal static class CallCommand
     /// <summary>What the command line asked for.</summary>
     internal sealed record Options(string Method, string? ParamsJson, Uri Url, bool Notify);
 
+    /// <summary>The command as the executable runs it: the token comes from <see cref="BearerToken.EnvironmentVariable"/>.</summary>
     public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
-        RunAsync(args, stdout, stderr, ConnectTimeout, cancellationToken);
+        RunAsync(args, Environment.GetEnvironmentVariable(BearerToken.EnvironmentVariable), stdout, stderr, ConnectTimeout, cancellationToken);
 
-    /// <summary>The command with another connect timeout, so tests of a server that never accepts need not wait 10 s.</summary>
-    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, TimeSpan connectTimeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// The command with the value of <see cref="BearerToken.EnvironmentVariable"/> given (null: unset), and another
+    /// connect timeout, so tests of a server that never accepts need not wait 10 s.
+    /// </summary>
+    internal static async Task<int> RunAsync(
+        IReadOnlyList<string> args, string? authTokenVariable, TextWriter stdout, TextWriter stderr, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         if (!TryParseOptions(args, out Options? options, out string? error))
         {
@@ -37,9 +43,15 @@ internal static class CallCommand
             return ExitCodes.Failure;
         }
 
+        if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
+        {
+            await stderr.WriteLineAsync($"call: {error}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
         try
         {
-            await using RpcClient client = await RpcClient.ConnectAsync(options.Url, connectTimeout, cancellationToken).ConfigureAwait(false);
+            await using RpcClient client = await RpcClient.ConnectAsync(options.Url, authToken, connectTimeout, cancellationToken).ConfigureAwait(false);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(s_answerTimeout);
             try
@@ -65,7 +77,8 @@ internal static class CallCommand
         }
         catch (RpcConnectionException exception)
         {
-            // Refused, unreachable, not connected in time, upgrade refused, or the connection broke before the answer.
+            // Refused, unreachable, not connected in time, upgrade refused (401 included; over HTTP the 401
+            // comes with the POST), or the connection broke before the answer.
             await stderr.WriteLineAsync(exception.Message).ConfigureAwait(false);
             return ExitCodes.CannotConnect;
         }

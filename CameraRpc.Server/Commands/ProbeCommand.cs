@@ -13,7 +13,8 @@ namespace CameraRpc.Server.Commands;
 /// ✅/❌ line per check as the seed's <c>test_client.py</c> does: ping (and its round trip, timed on
 /// the connection's second ping, against a 50 ms threshold), an unknown method (-32601) and
 /// malformed JSON (-32700).
-/// Exit 0 only when every check passed, 1 when one failed, 2 when the server cannot be reached.
+/// Exit 0 only when every check passed, 1 when one failed, 2 when the server cannot be reached or
+/// refuses the client (401: the token in <c>CAMERARPC_AUTH_TOKEN</c>, see <see cref="BearerToken"/>, is missing or wrong).
 /// </summary>
 /// <remarks>Each check opens its own connection, so a server that drops one connection cannot fail the checks after it.</remarks>
 internal static class ProbeCommand
@@ -32,12 +33,24 @@ internal static class ProbeCommand
     /// <summary>What the command line asked for.</summary>
     internal sealed record Options(Uri Url, bool Simple);
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <summary>The command as the executable runs it: the token comes from <see cref="BearerToken.EnvironmentVariable"/>.</summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, Environment.GetEnvironmentVariable(BearerToken.EnvironmentVariable), stdout, stderr, cancellationToken);
+
+    /// <summary>The command with the value of <see cref="BearerToken.EnvironmentVariable"/> given (null: unset).</summary>
+    internal static async Task<int> RunAsync(
+        IReadOnlyList<string> args, string? authTokenVariable, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (!TryParseOptions(args, out Options? options, out string? error))
         {
             await stderr.WriteLineAsync($"probe: {error}").ConfigureAwait(false);
             await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
+        {
+            await stderr.WriteLineAsync($"probe: {error}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
 
@@ -51,19 +64,20 @@ internal static class ProbeCommand
         var checks = new List<bool>();
         try
         {
-            await PingAsync(options.Url, stdout, checks, cancellationToken).ConfigureAwait(false);
+            await PingAsync(options.Url, authToken, stdout, checks, cancellationToken).ConfigureAwait(false);
             if (!options.Simple)
             {
                 await ExpectErrorAsync(
-                    options.Url, stdout, checks, "Invalid method", "error", -32601,
+                    options.Url, authToken, stdout, checks, "Invalid method", "error", -32601,
                     async (client, token) => await client.CallAsync("invalid_method", null, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 await ExpectErrorAsync(
-                    options.Url, stdout, checks, "Malformed JSON", "parse error", -32700,
+                    options.Url, authToken, stdout, checks, "Malformed JSON", "parse error", -32700,
                     (client, token) => client.SendRawAsync(MalformedJson, token), cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (CannotConnectException exception)
+        catch (Exception exception) when (exception is CannotConnectException or RpcConnectionException { IsUnauthorized: true })
         {
+            // Over HTTP a 401 comes with the first check's POST, not the connect; either way no check can pass.
             await stdout.WriteLineAsync($"❌ {exception.Message}").ConfigureAwait(false);
             return ExitCodes.CannotConnect;
         }
@@ -98,9 +112,9 @@ internal static class ProbeCommand
         return true;
     }
 
-    private static async Task PingAsync(Uri url, TextWriter stdout, List<bool> checks, CancellationToken cancellationToken)
+    private static async Task PingAsync(Uri url, string? authToken, TextWriter stdout, List<bool> checks, CancellationToken cancellationToken)
     {
-        await using RpcClient client = await ConnectAsync(url, cancellationToken).ConfigureAwait(false);
+        await using RpcClient client = await ConnectAsync(url, authToken, cancellationToken).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(s_checkTimeout);
         long started;
@@ -144,6 +158,7 @@ internal static class ProbeCommand
 
     private static async Task ExpectErrorAsync(
         Uri url,
+        string? authToken,
         TextWriter stdout,
         List<bool> checks,
         string name,
@@ -152,7 +167,7 @@ internal static class ProbeCommand
         Func<RpcClient, CancellationToken, Task<RpcAnswer?>> send,
         CancellationToken cancellationToken)
     {
-        await using RpcClient client = await ConnectAsync(url, cancellationToken).ConfigureAwait(false);
+        await using RpcClient client = await ConnectAsync(url, authToken, cancellationToken).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(s_checkTimeout);
         RpcAnswer? answer;
@@ -177,12 +192,12 @@ internal static class ProbeCommand
         }
     }
 
-    private static async Task<RpcClient> ConnectAsync(Uri url, CancellationToken cancellationToken)
+    private static async Task<RpcClient> ConnectAsync(Uri url, string? authToken, CancellationToken cancellationToken)
     {
         try
         {
             // Over HTTP too the connection is opened here, so an unreachable server is one ❌ line and exit 2 on both transports.
-            return await RpcClient.ConnectAsync(url, s_checkTimeout, cancellationToken).ConfigureAwait(false);
+            return await RpcClient.ConnectAsync(url, authToken, s_checkTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcConnectionException exception)
         {
@@ -190,8 +205,10 @@ internal static class ProbeCommand
         }
     }
 
+    /// <summary>A failure of this check alone; a 401 is not one: it ends the probe (exit 2).</summary>
     private static bool IsCheckFailure(Exception exception, CancellationToken cancellationToken) =>
-        exception is RpcConnectionException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        exception is RpcConnectionException { IsUnauthorized: false }
+        || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private static string Describe(Exception exception) =>
         exception is OperationCanceledException ? $"No answer within {s_checkTimeout.TotalSeconds:0} s" : exception.Message;

@@ -25,7 +25,11 @@ public static class CommandProcess
         private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
     }
 
-    public static async Task<Outcome> RunAsync(CancellationToken cancellationToken, params string[] args)
+    public static Task<Outcome> RunAsync(CancellationToken cancellationToken, params string[] args) =>
+        RunAsync(null, cancellationToken, args);
+
+    /// <summary>Runs the command with <paramref name="environment"/> added to its (CAMERARPC_*-free) environment.</summary>
+    public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, params string[] args)
     {
         var info = new ProcessStartInfo(ServerProcess.ExecutablePath)
         {
@@ -43,6 +47,14 @@ public static class CommandProcess
         foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("CAMERARPC_", StringComparison.Ordinal)).ToArray())
         {
             info.Environment.Remove(key);
+        }
+
+        if (environment is not null)
+        {
+            foreach ((string key, string value) in environment)
+            {
+                info.Environment[key] = value;
+            }
         }
 
         using Process process = Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start");

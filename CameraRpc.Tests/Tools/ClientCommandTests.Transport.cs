@@ -26,7 +26,7 @@ public sealed partial class ClientCommandTests
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], stdout, stderr, s_shortConnectTimeout, cancellationToken);
+        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], authTokenVariable: null, stdout, stderr, s_shortConnectTimeout, cancellationToken);
 
         exitCode.Should().Be(2, "a server that cannot be connected to is exit 2, whatever the transport");
         stdout.ToString().Should().BeEmpty();
@@ -42,7 +42,7 @@ public sealed partial class ClientCommandTests
         string url = $"{scheme}://camera.invalid:8002/ws";
         var stderr = new StringWriter();
 
-        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], new StringWriter(), stderr, TimeSpan.FromSeconds(5), cancellationToken);
+        int exitCode = await CallCommand.RunAsync(["ping", "--url", url], authTokenVariable: null, new StringWriter(), stderr, TimeSpan.FromSeconds(5), cancellationToken);
 
         exitCode.Should().Be(2);
         Lines(stderr).Should().ContainSingle().Which.Should().StartWith($"cannot connect to {url}: ");

@@ -50,6 +50,30 @@ public sealed class WebSocketFramingTests
     }
 
     [Test]
+    public void the_upgrade_request_carries_the_bearer_token_when_there_is_one_and_no_authorization_otherwise()
+    {
+        var url = new Uri("ws://127.0.0.1:8002/ws");
+
+        string[] withToken = HeaderLines(WebSocketFraming.BuildUpgradeRequest(url, "s3cret-t0ken", out string key));
+        string[] withoutToken = HeaderLines(WebSocketFraming.BuildUpgradeRequest(url, null, out _));
+
+        withToken[0].Should().Be("GET /ws HTTP/1.1");
+        withToken.Should().ContainSingle(line => line.StartsWith("Authorization:", StringComparison.OrdinalIgnoreCase))
+            .Which.Should().Be("Authorization: Bearer s3cret-t0ken");
+        withToken.Should().Contain(["Host: 127.0.0.1:8002", "Upgrade: websocket", "Connection: Upgrade", $"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]);
+        withoutToken.Should().NotContain(line => line.StartsWith("Authorization:", StringComparison.OrdinalIgnoreCase));
+        withoutToken.Should().HaveCount(withToken.Length - 1, "the token adds its header line and nothing else");
+    }
+
+    [TestCase("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer", 401)]
+    [TestCase("HTTP/1.1 101 Switching Protocols", 101)]
+    [TestCase("HTTP/1.0 503 Service Unavailable", 503)]
+    [TestCase("HTTP/1.1", 0)]
+    [TestCase("garbage", 0)]
+    public void the_status_code_is_read_from_the_answer_head(string head, int code) =>
+        WebSocketFraming.StatusCode(Encoding.ASCII.GetBytes(head)).Should().Be(code);
+
+    [Test]
     public void the_upgrade_answer_is_checked_against_the_key()
     {
         // The example of RFC 6455 section 1.3.
@@ -60,5 +84,14 @@ public sealed class WebSocketFramingTests
         WebSocketFraming.CheckUpgradeResponse(good, key).Should().BeNull();
         WebSocketFraming.CheckUpgradeResponse(refused, key).Should().Contain("503");
         WebSocketFraming.CheckUpgradeResponse(good, "AAAAAAAAAAAAAAAAAAAAAA==").Should().Contain("Sec-WebSocket-Accept");
+    }
+
+    /// <summary>The request's head as lines, checked to be one complete head (it ends at the blank line, nothing after it).</summary>
+    private static string[] HeaderLines(byte[] request)
+    {
+        string text = Encoding.ASCII.GetString(request);
+        text.Should().EndWith("\r\n\r\n");
+        text.IndexOf("\r\n\r\n", StringComparison.Ordinal).Should().Be(text.Length - 4, "no header may end the head early");
+        return text[..^4].Split("\r\n");
     }
 }
