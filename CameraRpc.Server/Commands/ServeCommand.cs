@@ -85,11 +85,11 @@ internal static class ServeCommand
             ? $"Socket event loop: {eventLoops} thread(s) set to SCHED_BATCH (woken without preempting calls)"
             : $"Socket event loop scheduling unchanged: {schedulingError}");
 
-        // Each connection is a file descriptor: say so when the limit is short of --max-connections
-        // (clients past it would wait unaccepted, and nothing else would tell the operator why).
-        if (OpenFilesLimit.Current() is ulong openFiles)
+        // Each connection is a file descriptor: take what the hard limit allows, and say so when even
+        // that is short of --max-connections (clients past it would wait unaccepted, unlogged).
+        if (OpenFilesLimit.RaiseToHardLimit() is (ulong before, ulong openFiles))
         {
-            log.Debug($"Open files limit: {openFiles}");
+            log.Debug(before == openFiles ? $"Open files limit: {openFiles}" : $"Open files limit raised from {before} to {openFiles} (the hard limit)");
             if (openFiles < (ulong)options.MaxConnections + OpenFilesHeadroom)
             {
                 log.Warning($"Open files limit is {openFiles}, too low for --max-connections {options.MaxConnections}: "

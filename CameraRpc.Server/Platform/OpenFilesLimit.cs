@@ -4,9 +4,10 @@ namespace CameraRpc.Server.Platform;
 
 /// <summary>The process's limit on open file descriptors (RLIMIT_NOFILE): every connection needs one.</summary>
 /// <remarks>
-/// The .NET runtime raises the soft limit to the hard limit when the process starts (Go's does the
-/// same), so a shell's usual soft limit of 1024 does not cap the server; the hard limit does. When even
-/// that is short of <c>--max-connections</c>, clients past it wait unaccepted and nothing else says why.
+/// The soft limit is often 1024 while the hard limit allows far more; raising the soft limit up to the
+/// hard one needs no privilege. The JIT-compiled runtime does it when the process starts, the Native
+/// AOT one does not (measured), so the executable does it itself, as Go's runtime does. When even the
+/// hard limit is short of <c>--max-connections</c>, clients past it wait unaccepted and nothing else says why.
 /// </remarks>
 internal static class OpenFilesLimit
 {
@@ -19,8 +20,11 @@ internal static class OpenFilesLimit
         public ulong Maximum;
     }
 
-    /// <summary>The limit in force (the soft limit); null where it cannot be read (off Linux).</summary>
-    public static ulong? Current()
+    /// <summary>
+    /// Raises the soft limit to the hard limit. Returns the limit before and the one in force after
+    /// (equal when it already was at the hard limit); null where the limit cannot be read (off Linux).
+    /// </summary>
+    public static (ulong Before, ulong After)? RaiseToHardLimit()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -29,7 +33,21 @@ internal static class OpenFilesLimit
 
         try
         {
-            return getrlimit(RlimitNofile, out RLimit limit) == 0 ? limit.Current : null;
+            if (getrlimit(RlimitNofile, out RLimit limit) != 0)
+            {
+                return null;
+            }
+
+            if (limit.Current < limit.Maximum)
+            {
+                var raised = new RLimit { Current = limit.Maximum, Maximum = limit.Maximum };
+                if (setrlimit(RlimitNofile, ref raised) == 0)
+                {
+                    return (limit.Current, raised.Current);
+                }
+            }
+
+            return (limit.Current, limit.Current);
         }
         catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -39,4 +57,7 @@ internal static class OpenFilesLimit
 
     [DllImport("libc", SetLastError = true)]
     private static extern int getrlimit(int resource, out RLimit limit);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setrlimit(int resource, ref RLimit limit);
 }
