@@ -31,32 +31,7 @@ public static class CommandProcess
     /// <summary>Runs the command with <paramref name="environment"/> added to its (CAMERARPC_*-free) environment.</summary>
     public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, params string[] args)
     {
-        var info = new ProcessStartInfo(ServerProcess.ExecutablePath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        // No CAMERARPC_* from the developer's shell: the commands must behave the same everywhere.
-        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("CAMERARPC_", StringComparison.Ordinal)).ToArray())
-        {
-            info.Environment.Remove(key);
-        }
-
-        if (environment is not null)
-        {
-            foreach ((string key, string value) in environment)
-            {
-                info.Environment[key] = value;
-            }
-        }
-
+        ProcessStartInfo info = ServerProcess.StartInfo([ServerProcess.ExecutablePath, .. args], environment);
         using Process process = Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start");
         try
         {

@@ -71,43 +71,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>Starts the executable with exactly <paramref name="args"/>; nothing is awaited.</summary>
     public static ServerProcess Launch(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, IReadOnlyList<string>? wrapper = null)
     {
-        var info = new ProcessStartInfo(wrapper is { Count: > 0 } ? wrapper[0] : ExecutablePath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        if (wrapper is { Count: > 0 })
-        {
-            foreach (string arg in wrapper.Skip(1))
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            info.ArgumentList.Add(ExecutablePath);
-        }
-
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        // A clean environment for the options under test: no CAMERARPC_* from the developer's shell.
-        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("CAMERARPC_", StringComparison.Ordinal)).ToArray())
-        {
-            info.Environment.Remove(key);
-        }
-
-        if (environment is not null)
-        {
-            foreach ((string key, string value) in environment)
-            {
-                info.Environment[key] = value;
-            }
-        }
-
+        ProcessStartInfo info = StartInfo([.. wrapper ?? [], ExecutablePath, .. args], environment);
+        info.RedirectStandardInput = true;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var server = new ServerProcess(process);
         process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
@@ -117,6 +82,38 @@ public sealed partial class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
+    }
+
+    /// <summary>
+    /// How every child of the tests starts: <paramref name="commandLine"/> (program first), output
+    /// redirected, in the temporary folder, and with no CAMERARPC_* variable from the developer's shell,
+    /// so that options and tokens under test come only from <paramref name="environment"/>.
+    /// </summary>
+    internal static ProcessStartInfo StartInfo(IReadOnlyList<string> commandLine, IReadOnlyDictionary<string, string>? environment)
+    {
+        var info = new ProcessStartInfo(commandLine[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (string arg in commandLine.Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("CAMERARPC_", StringComparison.Ordinal)).ToArray())
+        {
+            info.Environment.Remove(key);
+        }
+
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        return info;
     }
 
     /// <summary>The first line (already written or still to come) that <paramref name="match"/> accepts.</summary>
