@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -18,13 +19,13 @@ namespace CameraRpc.Protocol;
 internal static class JsonText
 {
     /// <summary>True when the current string equals <paramref name="utf8"/>; false when it does not or cannot be decoded.</summary>
-    public static bool ValueEquals(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return reader.ValueTextEquals(utf8);
-        }
+    /// <remarks>Inlined, so that the common case (no escapes) costs what the reader's own call costs: a method with a try block is never inlined.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool ValueEquals(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8) =>
+        reader.ValueIsEscaped ? EscapedValueEquals(ref reader, utf8) : reader.ValueTextEquals(utf8);
 
+    private static bool EscapedValueEquals(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8)
+    {
         try
         {
             return reader.ValueTextEquals(utf8);
