@@ -19,7 +19,7 @@ internal static class Program
             return ExitCodes.Success;
         }
 
-        if (args is ["--version"] || rest is ["--version"])
+        if (args is ["--version"] || (command == "serve" && rest is ["--version"]))
         {
             Console.Out.WriteLine($"CameraRpc.Server {Usage.Version}");
             return ExitCodes.Success;

@@ -102,11 +102,23 @@ public sealed partial class RpcMethodGenerator
                 yield break;
             }
 
+            // Its own members, its base classes' and, for an interface, the interfaces it extends.
+            var owners = new List<INamedTypeSymbol>();
             for (INamedTypeSymbol? current = named; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
             {
-                foreach (ISymbol member in current.GetMembers())
+                owners.Add(current);
+            }
+
+            if (named.TypeKind == TypeKind.Interface)
+            {
+                owners.AddRange(named.AllInterfaces);
+            }
+
+            foreach (INamedTypeSymbol owner in owners)
+            {
+                foreach (ISymbol member in owner.GetMembers())
                 {
-                    if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public)
+                    if (member.IsStatic || !IsSerialized(member))
                     {
                         continue;
                     }
@@ -121,6 +133,25 @@ public sealed partial class RpcMethodGenerator
                     }
                 }
             }
+        }
+
+        // Public members, and others that [JsonInclude] brings in.
+        private static bool IsSerialized(ISymbol member)
+        {
+            if (member.DeclaredAccessibility == Accessibility.Public)
+            {
+                return true;
+            }
+
+            foreach (AttributeData attribute in member.GetAttributes())
+            {
+                if (IsAttribute(attribute, "JsonIncludeAttribute"))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private static bool IsAttribute(AttributeData attribute, string name) =>

@@ -57,6 +57,21 @@ internal static class JsonText
         }
     }
 
+    /// <summary>The current string's text, unescaped, into <paramref name="destination"/>; false when its escapes are not Unicode text.</summary>
+    public static bool TryCopyString(ref Utf8JsonReader reader, Span<byte> destination, out int written)
+    {
+        try
+        {
+            written = reader.CopyString(destination);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            written = 0;
+            return false;
+        }
+    }
+
     /// <summary>
     /// The current string for quoting back in an error: decoded when possible, otherwise exactly as
     /// the client wrote it (escapes included), so that the client can recognise what it sent.

@@ -275,16 +275,7 @@ public sealed partial class RpcDispatcher
         var reader = new Utf8JsonReader(token);
         reader.Read();
         unescapedName = ArrayPool<byte>.Shared.Rent(request.MethodLength);
-        bool decoded = true;
-        try
-        {
-            unescapedLength = reader.CopyString(unescapedName);
-        }
-        catch (InvalidOperationException)
-        {
-            decoded = false; // "\ud800": valid JSON, not Unicode text (see JsonText); no method has that name
-        }
-
+        bool decoded = JsonText.TryCopyString(ref reader, unescapedName, out unescapedLength); // false for "\ud800": no method has that name
         if (decoded && Methods.TryFind(unescapedName.AsSpan(0, unescapedLength), out method))
         {
             ArrayPool<byte>.Shared.Return(unescapedName);

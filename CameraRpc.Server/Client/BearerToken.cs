@@ -18,7 +18,8 @@ internal static class BearerToken
     public const string EnvironmentVariable = "CAMERARPC_AUTH_TOKEN";
 
     /// <summary>
-    /// Reads the variable's value as the server does: unset, empty, blank or <c>none</c> is no token.
+    /// Reads the variable's value: unset, empty or <c>none</c> is no token, as for the server; a blank
+    /// value, which the server refuses at startup, is no token here too (a client has nothing to refuse).
     /// Fails when the token cannot go into an HTTP header (a control or non-ASCII character);
     /// the error does not quote the token.
     /// </summary>
@@ -26,7 +27,7 @@ internal static class BearerToken
     {
         token = null;
         error = null;
-        if (string.IsNullOrWhiteSpace(value) || string.Equals(value.Trim(), "none", StringComparison.OrdinalIgnoreCase))
+        if (string.IsNullOrWhiteSpace(value) || string.Equals(value.Trim(), Configuration.OptionDefinitions.NoneValue, StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }

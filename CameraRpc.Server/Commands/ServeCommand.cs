@@ -66,6 +66,20 @@ internal static class ServeCommand
 
         using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+        // Each connection is a file descriptor: take what the hard limit allows, and say so when even
+        // that is short of --max-connections (clients past it would wait unaccepted, unlogged).
+        if (OpenFilesLimit.RaiseToHardLimit() is (ulong before, ulong openFiles))
+        {
+            log.Debug(before == openFiles ? $"Open files limit: {openFiles}" : $"Open files limit raised from {before} to {openFiles} (the hard limit)");
+            if (openFiles < (ulong)options.MaxConnections + OpenFilesHeadroom)
+            {
+                log.Warning($"Open files limit is {openFiles}, too low for --max-connections {options.MaxConnections}: "
+                    + $"about {(openFiles > OpenFilesHeadroom ? openFiles - OpenFilesHeadroom : 0)} clients can connect; "
+                    + "raise it with LimitNOFILE= (systemd) or ulimit -n");
+            }
+        }
+
         try
         {
             server.Start();
@@ -84,19 +98,6 @@ internal static class ServeCommand
         log.Debug(eventLoops > 0
             ? $"Socket event loop: {eventLoops} thread(s) set to SCHED_BATCH (woken without preempting calls)"
             : $"Socket event loop scheduling unchanged: {schedulingError}");
-
-        // Each connection is a file descriptor: take what the hard limit allows, and say so when even
-        // that is short of --max-connections (clients past it would wait unaccepted, unlogged).
-        if (OpenFilesLimit.RaiseToHardLimit() is (ulong before, ulong openFiles))
-        {
-            log.Debug(before == openFiles ? $"Open files limit: {openFiles}" : $"Open files limit raised from {before} to {openFiles} (the hard limit)");
-            if (openFiles < (ulong)options.MaxConnections + OpenFilesHeadroom)
-            {
-                log.Warning($"Open files limit is {openFiles}, too low for --max-connections {options.MaxConnections}: "
-                    + $"about {(openFiles > OpenFilesHeadroom ? openFiles - OpenFilesHeadroom : 0)} clients can connect; "
-                    + "raise it with LimitNOFILE= (systemd) or ulimit -n");
-            }
-        }
 
         await server.StopRequested.ConfigureAwait(false);
         await server.StopAsync().ConfigureAwait(false);

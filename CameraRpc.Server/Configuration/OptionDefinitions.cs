@@ -87,6 +87,9 @@ internal static class OptionDefinitions
     // timeout would throw deep inside the server instead of failing at startup with a clear line.
     private const int MaxTimeoutSeconds = int.MaxValue / 1000;
 
+    /// <summary>The largest <c>--max-message-bytes</c>: 1 GiB.</summary>
+    private const int MaxMessageBytesLimit = 1 << 30;
+
     /// <summary>Every option, in the order of contract §1.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
@@ -117,8 +120,9 @@ internal static class OptionDefinitions
 
         new("--max-message-bytes", "CAMERARPC_MAX_MESSAGE_BYTES", "maxMessageBytes", "N", "1048576",
             "largest inbound message (WebSocket message or HTTP body)",
-            "an integer >= 1",
-            static (o, v) => TryParseInt(v, 1, int.MaxValue, out int n) ? o with { MaxMessageBytes = n } : null),
+            "an integer from 1 to 1073741824 (1 GiB)",
+            // Capped so that a message buffer of the limit plus one byte, doubled on the way, stays a valid array.
+            static (o, v) => TryParseInt(v, 1, MaxMessageBytesLimit, out int n) ? o with { MaxMessageBytes = n } : null),
 
         new("--max-batch", "CAMERARPC_MAX_BATCH", "maxBatch", "N", "1000",
             "most calls in one batch",

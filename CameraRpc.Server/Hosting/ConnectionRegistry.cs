@@ -56,6 +56,15 @@ internal sealed class ConnectionRegistry
     /// <summary>A snapshot of the live connections (allocates; for shutdown and the idle sweep only).</summary>
     public WebSocketConnection[] Snapshot() => _connections.Values.ToArray();
 
+    /// <summary>Cancels the calls of every connection under back-pressure whose client has hung up.</summary>
+    public void CancelCallsOfHungUpClients()
+    {
+        foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
+        {
+            entry.Value.CancelCallsIfPeerHungUp();
+        }
+    }
+
     /// <summary>Calls running on all connections now.</summary>
     public int CallsInFlight()
     {

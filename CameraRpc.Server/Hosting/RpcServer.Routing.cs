@@ -78,17 +78,28 @@ internal sealed partial class RpcServer
                 await HttpResponses.WriteTextAsync(context, 404, "Not Found").ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException) when (_httpCalls.IsCancellationRequested)
+        {
+            // Shutdown ran out of time while the request was still arriving: there is no call to answer.
+            AbortResponse(context);
+        }
         catch (Exception exception)
         {
             // One request's failure must never take the accept loop (or anyone else) with it.
             _log.Error($"Request failed: {exception.GetType().Name}: {exception.Message}");
-            try
-            {
-                context.Response.Abort();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
+            AbortResponse(context);
+        }
+    }
+
+    private static void AbortResponse(HttpListenerContext context)
+    {
+        try
+        {
+            context.Response.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
         }
     }
 
@@ -205,7 +216,7 @@ internal sealed partial class RpcServer
         Interlocked.Increment(ref _httpCallsInFlight);
         try
         {
-            (int received, int sent) = await _httpEndpoint.HandleAsync(context, _connections.NextId(), _stopped.Token).ConfigureAwait(false);
+            (int received, int sent) = await _httpEndpoint.HandleAsync(context, _connections.NextId(), _httpCalls.Token).ConfigureAwait(false);
             _metrics.AddReceivedBytes(received);
             _metrics.AddSentBytes(sent);
         }

@@ -31,10 +31,12 @@ internal sealed partial class RpcServer : IAsyncDisposable
     private readonly RequestAuthorizer _authorizer;
     private readonly HttpRpcEndpoint _httpEndpoint;
     private readonly CancellationTokenSource _stopped = new();
+    private readonly CancellationTokenSource _httpCalls = new(); // cancelled when shutdown runs out of time
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _httpCallsInFlight;
     private Task? _acceptLoop;
     private Task? _idleSweeper;
+    private Task? _hangUpSweeper;
     private Task? _housekeeping;
     private Task? _stopTask;
     private volatile bool _stopping;
@@ -90,6 +92,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
             _idleSweeper = SweepIdleConnectionsAsync();
         }
 
+        _hangUpSweeper = SweepHungUpClientsAsync();
         _housekeeping = MemoryHousekeeping.RunAsync(_metrics, _log, _stopped.Token);
     }
 
@@ -108,6 +111,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopped.Dispose();
+        _httpCalls.Dispose();
     }
 
     private async Task StopCoreAsync()
@@ -161,8 +165,9 @@ internal sealed partial class RpcServer : IAsyncDisposable
         }
 
         // A call that honours its CancellationToken ends at once with -32000; its connection is closed
-        // once that answer is queued, so the client learns what became of the call. A call that ignores
-        // its token is not waited for beyond ShutdownCancelGrace.
+        // once that answer is queued (an HTTP call answers its request), so the client learns what
+        // became of the call. A call that ignores its token is not waited for beyond ShutdownCancelGrace.
+        _httpCalls.Cancel();
         var cancelled = new List<WebSocketConnection>();
         foreach (WebSocketConnection connection in open)
         {
@@ -175,11 +180,12 @@ internal sealed partial class RpcServer : IAsyncDisposable
 
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10)))
         {
-            while (cancelled.Count > 0)
+            while (cancelled.Count > 0 || Volatile.Read(ref _httpCallsInFlight) > 0)
             {
+                bool graceOver = Stopwatch.GetElapsedTime(timeoutReached) >= _options.ShutdownCancelGrace;
                 for (int i = cancelled.Count - 1; i >= 0; i--)
                 {
-                    if (cancelled[i].IsDrained || Stopwatch.GetElapsedTime(timeoutReached) >= _options.ShutdownCancelGrace)
+                    if (cancelled[i].IsDrained || graceOver)
                     {
                         closing.Add(cancelled[i]);
                         cancelled[i].BeginClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
@@ -187,10 +193,12 @@ internal sealed partial class RpcServer : IAsyncDisposable
                     }
                 }
 
-                if (cancelled.Count > 0)
+                if (graceOver)
                 {
-                    await timer.WaitForNextTickAsync().ConfigureAwait(false);
+                    break;
                 }
+
+                await timer.WaitForNextTickAsync().ConfigureAwait(false);
             }
         }
 
@@ -239,6 +247,11 @@ internal sealed partial class RpcServer : IAsyncDisposable
             await _idleSweeper.ConfigureAwait(false);
         }
 
+        if (_hangUpSweeper is not null)
+        {
+            await _hangUpSweeper.ConfigureAwait(false);
+        }
+
         if (_housekeeping is not null)
         {
             await _housekeeping.ConfigureAwait(false);
@@ -270,6 +283,23 @@ internal sealed partial class RpcServer : IAsyncDisposable
             }
 
             _ = HandleAsync(context);
+        }
+    }
+
+    /// <summary>Every <see cref="WebSocketConnection.PeerCheckInterval"/>: cancels the calls of connections under back-pressure whose client hung up.</summary>
+    private async Task SweepHungUpClientsAsync()
+    {
+        using var timer = new PeriodicTimer(WebSocketConnection.PeerCheckInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopped.Token).ConfigureAwait(false))
+            {
+                _connections.CancelCallsOfHungUpClients();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown.
         }
     }
 

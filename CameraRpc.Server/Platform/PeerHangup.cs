@@ -11,7 +11,7 @@ namespace CameraRpc.Server.Platform;
 /// </remarks>
 internal static class PeerHangup
 {
-    private const short PollErr = 0x0008, PollHup = 0x0010, PollRdHup = 0x2000; // <poll.h>, Linux
+    private const short PollErr = 0x0008, PollHup = 0x0010, PollNval = 0x0020, PollRdHup = 0x2000; // <poll.h>, Linux
 
     [StructLayout(LayoutKind.Sequential)]
     private struct PollFd
@@ -21,7 +21,10 @@ internal static class PeerHangup
         public short Revents;
     }
 
-    /// <summary>True when the peer has closed or reset the connection; false when it has not, or where this cannot be asked.</summary>
+    /// <summary>
+    /// True when the peer has closed or reset the connection, or the socket is already closed on our
+    /// side; false when it is open, or where this cannot be asked.
+    /// </summary>
     public static bool HasHungUp(Socket socket)
     {
         if (!OperatingSystem.IsLinux())
@@ -29,14 +32,30 @@ internal static class PeerHangup
             return false;
         }
 
+        // The reference keeps the descriptor from being closed (and its number reused by another
+        // connection) while poll looks at it.
+        SafeSocketHandle handle = socket.SafeHandle;
+        bool referenced = false;
         try
         {
-            var descriptor = new PollFd { Fd = (int)socket.SafeHandle.DangerousGetHandle(), Events = PollRdHup };
-            return poll(ref descriptor, 1, 0) == 1 && (descriptor.Revents & (PollRdHup | PollHup | PollErr)) != 0;
+            handle.DangerousAddRef(ref referenced);
+            var descriptor = new PollFd { Fd = (int)handle.DangerousGetHandle(), Events = PollRdHup };
+            return poll(ref descriptor, 1, 0) == 1 && (descriptor.Revents & (PollRdHup | PollHup | PollErr | PollNval)) != 0;
         }
-        catch (Exception exception) when (exception is ObjectDisposedException or DllNotFoundException or EntryPointNotFoundException)
+        catch (ObjectDisposedException)
         {
-            return exception is ObjectDisposedException;
+            return true; // closed already: nobody is there any more
+        }
+        catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (referenced)
+            {
+                handle.DangerousRelease();
+            }
         }
     }
 

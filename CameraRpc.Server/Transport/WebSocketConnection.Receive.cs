@@ -19,7 +19,9 @@ internal sealed partial class WebSocketConnection
             if (!_permits.Wait(0))
             {
                 FlushDeferred();
-                await WaitForPermitAsync().ConfigureAwait(false);
+                Volatile.Write(ref _awaitingPermit, 1); // see CancelCallsIfPeerHungUp
+                await _permits.WaitAsync().ConfigureAwait(false);
+                Volatile.Write(ref _awaitingPermit, 0);
             }
 
             byte[]? buffer = null;
@@ -113,19 +115,16 @@ internal sealed partial class WebSocketConnection
     }
 
     /// <summary>
-    /// Waits until one of the connection's calls finishes. The read loop is not reading meanwhile, so
-    /// a client that hangs up would go unnoticed until then, and its calls (which may wait for a camera
-    /// event that never comes) would run on for nobody: the socket is checked every
-    /// <see cref="PeerCheckInterval"/>, and a hang-up cancels the calls (CONTRACT: a disconnect cancels them).
+    /// Cancels the connection's calls when its read loop is waiting for a free call slot and its client
+    /// has hung up. Under back-pressure nothing reads the socket, so the hang-up would go unnoticed
+    /// until a call finished on its own, and calls that wait for a camera event might never (CONTRACT:
+    /// a disconnect cancels them). The server's sweep calls this every <see cref="PeerCheckInterval"/>.
     /// </summary>
-    private async Task WaitForPermitAsync()
+    public void CancelCallsIfPeerHungUp()
     {
-        while (!await _permits.WaitAsync(PeerCheckInterval).ConfigureAwait(false))
+        if (Volatile.Read(ref _awaitingPermit) == 1 && _stream?.PeerHasHungUp == true)
         {
-            if (_stream?.PeerHasHungUp == true)
-            {
-                CancelCalls();
-            }
+            CancelCalls();
         }
     }
 

@@ -30,7 +30,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     /// <summary>How long a client gets to answer our close frame before the connection is aborted.</summary>
     internal static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often a connection under back-pressure looks whether its client has hung up.</summary>
+    /// <summary>How often the server looks whether the client of a connection under back-pressure has hung up.</summary>
     internal static readonly TimeSpan PeerCheckInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly WebSocket _socket;
@@ -50,6 +50,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     private int _awaitingMessage;
     private long _drainTarget = long.MaxValue;
     private long _lastActivity = Environment.TickCount64;
+    private int _awaitingPermit; // 1 while the read loop waits for a call slot (back-pressure)
     private int _closeQueued;
 
     public WebSocketConnection(

@@ -63,6 +63,24 @@ public sealed class ShutdownTests
         await stopping.WaitAsync(cancellationToken);
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task an_http_call_still_running_at_the_shutdown_timeout_is_cancelled_and_answered_32000(CancellationToken cancellationToken)
+    {
+        await using InProcessServer server = InProcessServer.Start(o => o with { ShutdownTimeout = TimeSpan.FromMilliseconds(200), ShutdownCancelGrace = TimeSpan.FromMinutes(1) });
+        (string key, RpcCallGate gate) = RpcCallGate.Create();
+        Task<HttpAnswer> post = HttpExchange.PostAsync(
+            server.HttpUri(), $$"""{"jsonrpc":"2.0","method":"test.waitThenCleanUp","params":["{{key}}"],"id":1}""", cancellationToken);
+        await gate.Started.WaitAsync(cancellationToken);
+
+        Task stopping = server.Server.StopAsync(); // the gate is never released: the call outlives the timeout
+
+        await gate.Cancelled.WaitAsync(cancellationToken); // reaching this line is the assertion: the call's token fired
+        HttpAnswer answer = await post;
+        answer.Status.Should().Be(200, "the POST is answered, not dropped");
+        answer.Body.Should().Be(ShuttingDown.Replace("\"id\":2", "\"id\":1", StringComparison.Ordinal), "with -32000, as over WebSocket");
+        await stopping.WaitAsync(cancellationToken);
+    }
+
     [Test, CancelAfter(5_000)]
     public async Task stop_closes_every_client_with_1001_without_waiting_for_the_timeout_when_no_call_runs(CancellationToken cancellationToken)
     {

@@ -153,22 +153,26 @@ public sealed class GeneratorDiagnosticsTests
     }
 
     [Test]
-    public void types_the_json_context_reaches_through_properties_elements_and_derived_types_need_no_listing()
+    public void types_the_json_context_reaches_through_properties_elements_derived_types_and_interfaces_need_no_listing()
     {
         Diagnose("""
             using System.Collections.Generic;
             using System.Text.Json.Serialization;
             public sealed record Focus(double Distance);
+            public sealed record Aperture(double F);
+            public sealed record Shutter(double Seconds);
+            public interface IExposed { Shutter Shutter { get; } }
+            public interface IMetered : IExposed { }
             [JsonDerivedType(typeof(Zoom))]
-            public class Lens { public Focus? Focus { get; set; } }
+            public class Lens { public Focus? Focus { get; set; } [JsonInclude] internal Aperture? Aperture { get; set; } }
             public sealed class Zoom : Lens { }
-            public sealed record Settings(string Name, List<Lens> Lenses, Dictionary<string, Focus[]> Presets);
+            public sealed record Settings(string Name, List<Lens> Lenses, Dictionary<string, Focus[]> Presets, IMetered Meter);
             [JsonSerializable(typeof(Settings))]
             internal sealed partial class Ctx : JsonSerializerContext { }
             [RpcJsonContext(typeof(Ctx))]
             public static class Camera
             {
-                [RpcMethod("camera.focus")] public static Focus Focus(Lens lens, Zoom zoom, Focus[] presets) => presets[0];
+                [RpcMethod("camera.focus")] public static Focus Focus(Lens lens, Zoom zoom, Focus[] presets, Aperture aperture, Shutter shutter) => presets[0];
             }
             """).Should().BeEmpty("every type is reachable from Settings, as System.Text.Json's generator walks it");
     }
