@@ -78,9 +78,10 @@ internal sealed partial class RpcServer
                 await HttpResponses.WriteTextAsync(context, 404, "Not Found").ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (_httpCalls.IsCancellationRequested)
+        catch (Exception exception) when (_httpCalls.IsCancellationRequested && exception is OperationCanceledException or IOException or HttpListenerException)
         {
-            // Shutdown ran out of time while the request was still arriving: there is no call to answer.
+            // Shutdown ran out of time while the request was still arriving (its read ends with one of
+            // these when the listener stops): there is no call to answer, and nothing went wrong.
             AbortResponse(context);
         }
         catch (Exception exception)
