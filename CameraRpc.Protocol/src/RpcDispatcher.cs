@@ -155,20 +155,20 @@ public sealed partial class RpcDispatcher
         }
         catch (Exception exception)
         {
-            return new ValueTask<bool>(Fail(method, exception, message, request, output, mark, start));
+            return new ValueTask<bool>(Fail(method, exception, message, request, output, mark, start, cancellationToken));
         }
 
         if (pending.IsCompletedSuccessfully)
         {
-            return new ValueTask<bool>(Finish(method, pending.Result, message, request, output, result, mark, start));
+            return new ValueTask<bool>(Finish(method, pending.Result, message, request, output, result, mark, start, cancellationToken));
         }
 
-        return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start);
+        return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start, cancellationToken);
     }
 
     private async ValueTask<bool> AwaitInvocationAsync(
         RpcMethod method, ValueTask<RpcInvokeResult> pending, ReadOnlyMemory<byte> message, RpcRequest request,
-        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start)
+        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken)
     {
         RpcInvokeResult outcome;
         try
@@ -177,16 +177,16 @@ public sealed partial class RpcDispatcher
         }
         catch (Exception exception)
         {
-            return Fail(method, exception, message, request, output, mark, start);
+            return Fail(method, exception, message, request, output, mark, start, cancellationToken);
         }
 
-        return Finish(method, outcome, message, request, output, result, mark, start);
+        return Finish(method, outcome, message, request, output, result, mark, start, cancellationToken);
     }
 
     /// <summary>Completes the answer of a method that returned: its result, or -32602 if a parameter did not bind.</summary>
     private bool Finish(
         RpcMethod method, RpcInvokeResult outcome, ReadOnlyMemory<byte> message, in RpcRequest request,
-        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start)
+        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken)
     {
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
         if (!outcome.IsSuccess)
@@ -217,7 +217,7 @@ public sealed partial class RpcDispatcher
         }
         catch (Exception exception)
         {
-            return Fail(method, exception, message, request, output, mark, start);
+            return Fail(method, exception, message, request, output, mark, start, cancellationToken);
         }
 
         RpcErrors.WriteIdAndClose(output, rawId);
@@ -226,7 +226,11 @@ public sealed partial class RpcDispatcher
     }
 
     /// <summary>A handler threw: its own <see cref="RpcException"/> passes through, anything else is -32603.</summary>
-    private bool Fail(RpcMethod method, Exception exception, ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, int mark, long start)
+    /// <remarks>
+    /// A call ended by its own <paramref name="cancellationToken"/> (the client went away, or shutdown ran
+    /// out of time) did not fail: it is answered like a failure but not reported as one (no stack in the log).
+    /// </remarks>
+    private bool Fail(RpcMethod method, Exception exception, ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, int mark, long start, CancellationToken cancellationToken)
     {
         output.Truncate(mark); // whatever part of a result was written goes
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
@@ -250,7 +254,11 @@ public sealed partial class RpcDispatcher
         else
         {
             code = RpcErrorCode.InternalError;
-            Options.Observer?.OnHandlerFailed(method, exception);
+            if (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Options.Observer?.OnHandlerFailed(method, exception);
+            }
+
             if (!request.IsNotification)
             {
                 RpcErrors.WriteInternalError(output, rawId);

@@ -23,6 +23,37 @@ public sealed class RpcDispatcherTests
     }
 
     [Test]
+    public async Task a_call_ended_by_its_own_cancellation_is_not_reported_as_a_failure()
+    {
+        // The client went away: the server cancels the call's token, and the method ends by honouring it.
+        // That is no fault of the method, so the log gets no error and stack for it.
+        var observer = new RecordingObserver();
+        var rpc = new InProcessRpc(
+            HandMadeMethods.With(HandMadeMethods.Gated("camera.waitForEvent", new TaskCompletionSource().Task)),
+            new RpcDispatcherOptions { Observer = observer });
+        using var disconnected = new CancellationTokenSource();
+
+        Task<string?> call = rpc.CallAsync("""{"jsonrpc":"2.0","method":"camera.waitForEvent","id":1}""", disconnected.Token);
+        await disconnected.CancelAsync();
+
+        (await call).Should().Be("""{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":1}""",
+            "an answer is still written (nobody will read it)");
+        observer.Failures.Should().BeEmpty("a cancelled call did not fail");
+    }
+
+    [Test]
+    public async Task an_operation_cancelled_inside_a_method_for_its_own_reasons_is_still_a_failure()
+    {
+        var observer = new RecordingObserver();
+        var rpc = new InProcessRpc(
+            HandMadeMethods.With(HandMadeMethods.Throwing("camera.timeout", new OperationCanceledException("the camera did not answer in time"))),
+            new RpcDispatcherOptions { Observer = observer });
+
+        (await rpc.CallAsync("""{"jsonrpc":"2.0","method":"camera.timeout","id":1}""")).Should().Contain("-32603");
+        observer.Failures.Should().ContainSingle("the call's token was not cancelled: the method's own timeout is a failure worth logging");
+    }
+
+    [Test]
     public async Task an_rpc_exception_reaches_the_client_exactly()
     {
         var rpc = new InProcessRpc(HandMadeMethods.With(
