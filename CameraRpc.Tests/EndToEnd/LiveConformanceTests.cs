@@ -9,29 +9,9 @@ namespace CameraRpc.Tests.EndToEnd;
 /// over HTTP POST, byte for byte. One server serves all the scripts.
 /// </summary>
 [NonParallelizable]
-public sealed class LiveConformanceTests
+public sealed class LiveConformanceTests : SharedServerFixture
 {
-    private ServerProcess? _server;
-
-    private ServerProcess Server => _server ?? throw new InvalidOperationException("The server did not start");
-
     public static IEnumerable<RpcScript> Scripts() => RpcScript.LoadAll();
-
-    [OneTimeSetUp]
-    public async Task StartServerAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _server = await ServerProcess.StartAsync(timeout.Token);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServerAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
 
     [TestCaseSource(nameof(Scripts)), CancelAfter(30_000)]
     public async Task script_answers_match_exactly_over_websocket(RpcScript script, CancellationToken cancellationToken)

@@ -9,29 +9,11 @@ namespace CameraRpc.Tests.Tools;
 /// operator who sourced the service's env file runs it.
 /// </summary>
 [NonParallelizable]
-public sealed class AuthTokenToolTests
+public sealed class AuthTokenToolTests : SharedServerFixture
 {
     private const string Token = "s3cret-t0ken.for_tests~";
 
-    private ServerProcess? _server;
-
-    private ServerProcess Server => _server ?? throw new InvalidOperationException("The server did not start");
-
-    [OneTimeSetUp]
-    public async Task StartServerAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _server = await ServerProcess.StartAsync(timeout.Token, "--auth-token", Token);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServerAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
+    protected override string[] ServerArguments => ["--auth-token", Token];
 
     [TestCase("ws")]
     [TestCase("http")]

@@ -10,28 +10,8 @@ namespace CameraRpc.Tests.Tools;
 /// against a port where nothing listens. Exit codes and where each line goes are the contract (§1).
 /// </summary>
 [NonParallelizable]
-public sealed partial class ToolProcessTests
+public sealed partial class ToolProcessTests : SharedServerFixture
 {
-    private ServerProcess? _server;
-
-    private ServerProcess Server => _server ?? throw new InvalidOperationException("The server did not start");
-
-    [OneTimeSetUp]
-    public async Task StartServerAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _server = await ServerProcess.StartAsync(timeout.Token);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServerAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
     /// <summary>The server's JSON-RPC URL over <paramref name="scheme"/> (<c>ws</c> or <c>http</c>).</summary>
     private string ServerUrl(string scheme) => $"{scheme}://127.0.0.1:{Server.Port}/ws";
 
