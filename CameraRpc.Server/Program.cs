@@ -1,6 +1,8 @@
 using System.Text;
 using CameraRpc.Server.Cli;
 using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Cli;
+using CameraRpc.Server.Tools.Commands;
 
 namespace CameraRpc.Server;
 
@@ -43,7 +45,7 @@ internal static class Program
                 return await BenchCommand.RunAsync(rest, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
             default:
                 Console.Error.WriteLine($"CameraRpc.Server: unknown command '{command}' (try --help)");
-                return ExitCodes.StartupFailure;
+                return ExitCodes.UsageError;
         }
     }
 }

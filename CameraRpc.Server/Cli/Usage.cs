@@ -1,6 +1,7 @@
 using System.Text;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Cli;
+using CameraRpc.Server.Tools.Commands;
 using CameraRpc.Server.Configuration;
 
 namespace CameraRpc.Server.Cli;

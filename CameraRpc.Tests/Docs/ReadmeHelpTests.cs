@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Cli;
 
 namespace CameraRpc.Tests.Docs;
 
@@ -48,7 +49,7 @@ public sealed partial class ReadmeHelpTests
         [
             ("serve", ExitCodes.Success, "graceful shutdown"),
             ("serve", ExitCodes.StartupFailure, "startup failure"),
-            ("serve", ExitCodes.StartupFailure, "second signal"),
+            ("serve", ExitCodes.ImmediateExit, "second signal"),
             ("call", ExitCodes.Success, "result"),
             ("call", ExitCodes.ErrorAnswer, "error answer"),
             ("call", ExitCodes.UsageError, "bad arguments"),

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Commands;
+using CameraRpc.Server.Tools.WebSockets;
 using CameraRpc.Tests.TestSupport;
 
 namespace CameraRpc.Tests.Tools;
@@ -73,7 +73,7 @@ public sealed partial class ClientCommandTests
         using var server = ScriptedServer.Start(async (socket, head, token) =>
         {
             string key = head.Split("\r\n").Single(line => line.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
-            string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+            string accept = WebSocketAccept.Compute(key);
             await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), token);
 
             // Wait for the request frame, then send the first bytes of a 100-byte text frame and reset.

@@ -1,7 +1,8 @@
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Commands;
 using FluentAssertions;
 using NUnit.Framework;
+using CameraRpc.Server.Tools.Cli;
 
 namespace CameraRpc.Tests.Tools;
 
@@ -37,9 +38,9 @@ public sealed class CommandArgumentsTests
     [TestCase(new[] { "ping", "42" }, "array or object")]
     [TestCase(new[] { "ping", "[1," }, "not valid JSON")]
     [TestCase(new[] { "ping", "[]", "extra" }, "too many arguments")]
-    [TestCase(new[] { "ping", "--url" }, "--url needs a value")]
+    [TestCase(new[] { "ping", "--url" }, "missing value for --url")]
     [TestCase(new[] { "ping", "--url", "ftp://x/" }, "--url")]
-    [TestCase(new[] { "ping", "--bogus" }, "unknown option --bogus")]
+    [TestCase(new[] { "ping", "--bogus" }, "unknown option '--bogus'")]
     public void call_rejects_bad_arguments_with_a_reason(string[] args, string reason)
     {
         CallCommand.TryParseOptions(args, out _, out string? error).Should().BeFalse();

@@ -5,7 +5,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.WebSockets;
+
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
 /// Closed-loop WebSocket load: opens N connections (ramped), keeps D requests in flight on each

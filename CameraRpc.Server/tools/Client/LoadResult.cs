@@ -1,4 +1,4 @@
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>Every figure of one load run. Request counts cover only requests sent during the measurement.</summary>
 internal sealed class LoadResult

@@ -3,7 +3,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.WebSockets;
+
+namespace CameraRpc.Server.Tools.Client;
 
 internal sealed partial class LoadGenerator
 {

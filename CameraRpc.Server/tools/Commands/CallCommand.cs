@@ -1,8 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Cli;
 
-namespace CameraRpc.Server.Commands;
+namespace CameraRpc.Server.Tools.Commands;
 
 /// <summary>
 /// <c>call METHOD [PARAMS_JSON] [--url URL] [--notify]</c>: sends one request (or notification)
@@ -40,13 +40,13 @@ internal static class CallCommand
         {
             await stderr.WriteLineAsync($"call: {error}").ConfigureAwait(false);
             await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
         {
             await stderr.WriteLineAsync($"call: {error}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         try

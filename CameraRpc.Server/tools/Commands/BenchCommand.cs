@@ -1,10 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Cli;
 
-namespace CameraRpc.Server.Commands;
+namespace CameraRpc.Server.Tools.Commands;
 
 /// <summary>
 /// <c>bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M]
@@ -47,13 +47,13 @@ internal static class BenchCommand
         {
             await stderr.WriteLineAsync($"bench: {error}").ConfigureAwait(false);
             await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
         {
             await stderr.WriteLineAsync($"bench: {error}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         options = options with { AuthToken = authToken };
@@ -83,7 +83,7 @@ internal static class BenchCommand
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await stderr.WriteLineAsync("bench: cancelled").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.BenchFailed;
         }
 
         if (result.ConnectionsOpened == 0)
@@ -101,7 +101,7 @@ internal static class BenchCommand
             return ExitCodes.CannotConnect;
         }
 
-        return result.IsClean ? ExitCodes.Success : ExitCodes.Failure;
+        return result.IsClean ? ExitCodes.Success : ExitCodes.BenchFailed;
     }
 
     /// <summary>Reads the command line; the error names the option that is wrong.</summary>

@@ -1,4 +1,4 @@
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>What one closed-loop load run does: N connections, D requests in flight on each.</summary>
 /// <param name="Url">The server's <c>ws://</c> URL.</param>
