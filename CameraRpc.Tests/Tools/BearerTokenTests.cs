@@ -74,7 +74,7 @@ public sealed class BearerTokenTests
     [Test]
     public void help_tells_how_the_client_commands_send_a_token()
     {
-        Usage.Text.Should().Contain("call, probe and bench against a server with --auth-token: set CAMERARPC_AUTH_TOKEN")
+        Usage.Text.Should().Contain("call, probe, bench and watch against a server with --auth-token: set CAMERARPC_AUTH_TOKEN")
             .And.Contain("'Authorization: Bearer TOKEN' on the WebSocket upgrade and on every HTTP POST")
             .And.Contain($"answers 401 is exit {ExitCodes.CannotConnect}");
     }

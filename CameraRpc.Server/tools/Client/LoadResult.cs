@@ -14,6 +14,9 @@ internal sealed class LoadResult
     /// <summary>Open connections that ended before the run did (closed by the server or broken).</summary>
     public required int ConnectionsDropped { get; init; }
 
+    /// <summary>Connections on which the server accepted permessage-deflate (only <c>--compression</c> offers it).</summary>
+    public int ConnectionsCompressed { get; init; }
+
     /// <summary>Wall time of the whole connect phase.</summary>
     public required TimeSpan ConnectPhase { get; init; }
 
