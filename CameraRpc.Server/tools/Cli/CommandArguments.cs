@@ -216,6 +216,37 @@ internal sealed class CommandArguments
     }
 
     /// <summary>
+    /// The positionals <c>NAME [PARAMS_JSON]</c> of <c>call</c> (METHOD) and <c>watch</c> (TOPIC): a non-empty
+    /// name and optional params, compact; <paramref name="label"/> names the first in errors.
+    /// </summary>
+    public bool TryGetNameAndParams(
+        string label, [NotNullWhen(true)] out string? name, out string? paramsJson, [NotNullWhen(false)] out string? error)
+    {
+        name = null;
+        paramsJson = null;
+        if (_positionals.Count is 0 or > 2)
+        {
+            error = _positionals.Count == 0 ? $"{label} is missing" : "too many arguments (quote PARAMS_JSON as one argument)";
+            return false;
+        }
+
+        if (_positionals[0].Length == 0)
+        {
+            error = $"{label} is empty";
+            return false;
+        }
+
+        if (_positionals.Count == 2 && !TryValidateParams(_positionals[1], out paramsJson, out error))
+        {
+            return false;
+        }
+
+        name = _positionals[0];
+        error = null;
+        return true;
+    }
+
+    /// <summary>
     /// True when <paramref name="json"/> is one JSON array or object, as JSON-RPC <c>params</c> must be;
     /// <paramref name="minified"/> is its compact form.
     /// </summary>

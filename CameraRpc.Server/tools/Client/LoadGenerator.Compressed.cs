@@ -112,11 +112,7 @@ internal sealed partial class LoadGenerator
         }
         catch (Exception exception) when (exception is WebSocketException or IOException or SocketException)
         {
-            if (!closing)
-            {
-                connection.Dropped = true;
-                connection.Problem ??= $"a connection broke: {RpcConnectionException.Describe(exception)}";
-            }
+            MarkBroken(connection, exception, closing);
         }
         finally
         {

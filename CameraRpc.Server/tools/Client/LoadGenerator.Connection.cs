@@ -111,15 +111,21 @@ internal sealed partial class LoadGenerator
         }
         catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException)
         {
-            if (!closing)
-            {
-                connection.Dropped = true;
-                connection.Problem ??= $"a connection broke: {RpcConnectionException.Describe(exception)}";
-            }
+            MarkBroken(connection, exception, closing);
         }
         finally
         {
             CountLost(connection);
+        }
+    }
+
+    /// <summary>The connection broke during the run (a failure while closing is not one): it counts as dropped.</summary>
+    private static void MarkBroken(Connection connection, Exception exception, bool closing)
+    {
+        if (!closing)
+        {
+            connection.Dropped = true;
+            connection.Problem ??= $"a connection broke: {RpcConnectionException.Describe(exception)}";
         }
     }
 

@@ -93,26 +93,8 @@ internal static class CallCommand
             return false;
         }
 
-        if (parsed.Positionals.Count is 0 or > 2)
-        {
-            error = parsed.Positionals.Count == 0 ? "METHOD is missing" : "too many arguments (quote PARAMS_JSON as one argument)";
-            return false;
-        }
-
-        string method = parsed.Positionals[0];
-        if (method.Length == 0)
-        {
-            error = "METHOD is empty";
-            return false;
-        }
-
-        string? paramsJson = null;
-        if (parsed.Positionals.Count == 2 && !CommandArguments.TryValidateParams(parsed.Positionals[1], out paramsJson, out error))
-        {
-            return false;
-        }
-
-        if (!parsed.TryGetUrl(["ws", "wss", "http", "https"], out Uri? url, out error))
+        if (!parsed.TryGetNameAndParams("METHOD", out string? method, out string? paramsJson, out error)
+            || !parsed.TryGetUrl(["ws", "wss", "http", "https"], out Uri? url, out error))
         {
             return false;
         }

@@ -69,21 +69,7 @@ internal static class WatchCommand
             return false;
         }
 
-        if (parsed.Positionals.Count is 0 or > 2)
-        {
-            error = parsed.Positionals.Count == 0 ? "TOPIC is missing" : "too many arguments (quote PARAMS_JSON as one argument)";
-            return false;
-        }
-
-        string topic = parsed.Positionals[0];
-        if (topic.Length == 0)
-        {
-            error = "TOPIC is empty";
-            return false;
-        }
-
-        string? paramsJson = null;
-        if (parsed.Positionals.Count == 2 && !CommandArguments.TryValidateParams(parsed.Positionals[1], out paramsJson, out error))
+        if (!parsed.TryGetNameAndParams("TOPIC", out string? topic, out string? paramsJson, out error))
         {
             return false;
         }
