@@ -18,6 +18,8 @@ namespace CameraRpc.Server.Tools.Client;
 /// other ids that arrive while a call waits are skipped. Every transport failure surfaces as
 /// <see cref="RpcConnectionException"/> with a one-line reason; <see cref="ConnectAsync"/> connects
 /// eagerly over both transports, so "cannot connect" is told apart from a call that failed.
+/// Over WebSocket it is also an <see cref="IRpcMessageChannel"/>: every message in both directions,
+/// notifications included, for <c>watch</c>. It offers permessage-deflate as browsers do.
 /// </remarks>
 internal sealed partial class RpcClient : IAsyncDisposable, IRpcMessageChannel
 {
