@@ -25,7 +25,7 @@ internal sealed class HttpRpcEndpoint : IHttpEndpoint
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private readonly int _maxMessageBytes;
-    private readonly CancellationTokenSource _calls = new(); // cancelled when shutdown runs out of time
+    private readonly CancellationTokenSource _calls = new(); // cancelled when shutdown stops waiting for HTTP calls
     private int _callsInFlight;
 
     public HttpRpcEndpoint(
@@ -42,7 +42,7 @@ internal sealed class HttpRpcEndpoint : IHttpEndpoint
     /// <summary>Requests being read or answered now (counted from admission to the answer).</summary>
     public int CallsInFlight => Volatile.Read(ref _callsInFlight);
 
-    /// <summary>Cancels the calls in flight, and every later one (shutdown ran out of time).</summary>
+    /// <summary>Cancels the calls in flight, and every later one (shutdown stops waiting for them).</summary>
     public void CancelCalls() => _calls.Cancel();
 
     public async Task HandleAsync(HttpListenerContext context)
