@@ -25,7 +25,7 @@ internal sealed class ShutdownCoordinator
     /// <summary>How often the drain looks at the connections and calls.</summary>
     internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>How long clients get to answer the 1001, counted from the end of the drain.</summary>
+    /// <summary>How long clients get to answer the 1001, counted from the timeout (or the drain's end before it).</summary>
     internal static readonly TimeSpan CloseReplyWait = TimeSpan.FromSeconds(1);
 
     private const string CloseDescription = "server shutting down";
@@ -148,7 +148,7 @@ internal sealed class ShutdownCoordinator
 
         // From here on no HTTP request is waited for: one still reading its body is dropped when the listener stops.
         _httpCalls.CancelCalls();
-        long drainEnded = cancelledAt != 0 ? cancelledAt : Stopwatch.GetTimestamp();
+        long closeWaitStart = cancelledAt != 0 ? cancelledAt : Stopwatch.GetTimestamp(); // the timeout, or the drain's end before it
         int abandoned = CallsInFlight();
         if (unfinished > 0 && abandoned > 0)
         {
@@ -158,11 +158,11 @@ internal sealed class ShutdownCoordinator
         _log.ClientsClosedForShutdown(open.Length);
 
         // 3. Close. Clients answer the close frame at once; what is left of CloseReplyWait after the
-        // drain is plenty, and keeps the exit within --shutdown-timeout + 1 s. Whoever has not answered
-        // by then is dropped.
+        // timeout (or the drain's end) is plenty, and keeps the exit within --shutdown-timeout + 1 s.
+        // Whoever has not answered by then is dropped.
         using (var timer = new PeriodicTimer(PollInterval))
         {
-            while (_connections.Count > 0 && Stopwatch.GetElapsedTime(drainEnded) < CloseReplyWait)
+            while (_connections.Count > 0 && Stopwatch.GetElapsedTime(closeWaitStart) < CloseReplyWait)
             {
                 await timer.WaitForNextTickAsync().ConfigureAwait(false);
             }
