@@ -1,7 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using CameraRpc.Protocol;
-using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Cli;
 using CameraRpc.Server.Configuration;
 using CameraRpc.Server.Hosting;
 using CameraRpc.Server.Logging;
@@ -53,7 +53,7 @@ internal static class ServeCommand
             if (server.Shutdown.OnSignal(context.Signal))
             {
                 sink!.CompleteAsync().Wait(TimeSpan.FromSeconds(1));
-                Environment.Exit(ExitCodes.StartupFailure);
+                Environment.Exit(ExitCodes.ImmediateExit);
             }
         }
 
