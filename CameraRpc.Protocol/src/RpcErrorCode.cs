@@ -23,4 +23,19 @@ public static class RpcErrorCode
 
     /// <summary>A call arrived while the server was shutting down.</summary>
     public const int ServerShuttingDown = -32000;
+
+    /// <summary>The connection's token lacks the scope the method or topic needs (CONTRACT section 8).</summary>
+    public const int Forbidden = -32001;
+
+    /// <summary>The method needs a WebSocket (<c>rpc.subscribe</c> sent by HTTP POST).</summary>
+    public const int NotAvailableOverHttp = -32004;
+
+    /// <summary>The call is over a rate limit and did not run (CONTRACT section 8).</summary>
+    public const int RateLimitExceeded = -32005;
+
+    /// <summary>The connection already holds <c>--max-subscriptions</c> subscriptions.</summary>
+    public const int TooManySubscriptions = -32006;
+
+    /// <summary>The call was cancelled by <c>$/cancelRequest</c> (the LSP code).</summary>
+    public const int RequestCancelled = -32800;
 }

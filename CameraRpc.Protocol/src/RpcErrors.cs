@@ -21,6 +21,11 @@ public static class RpcErrors
     public const string InvalidParamsMessage = "Invalid params";
     public const string InternalErrorMessage = "Internal error";
     public const string ServerShuttingDownMessage = "Server is shutting down";
+    public const string ForbiddenMessage = "Forbidden";
+    public const string NotAvailableOverHttpMessage = "Not available over HTTP";
+    public const string RateLimitExceededMessage = "Rate limit exceeded";
+    public const string TooManySubscriptionsMessage = "Too many subscriptions";
+    public const string RequestCancelledMessage = "Request cancelled";
 
     /// <summary>Longest method name, in characters, quoted back in a -32601 message.</summary>
     public const int MaxQuotedMethodNameLength = 64;
@@ -78,6 +83,7 @@ public static class RpcErrors
         {
             RpcParamFailure.Missing => "missing"u8,
             RpcParamFailure.Unexpected => "unexpected"u8,
+            RpcParamFailure.Unknown => "unknown"u8,
             _ => "type"u8,
         });
         json.WriteEndObject();
@@ -91,6 +97,38 @@ public static class RpcErrors
     /// <summary>-32000: the call arrived during shutdown and was not run.</summary>
     public static void WriteServerShuttingDown(RpcResponseBuffer output, ReadOnlySpan<byte> rawId) =>
         Write(output, RpcErrorCode.ServerShuttingDown, ServerShuttingDownMessage, rawId);
+
+    /// <summary>-32001 with <c>data</c> <c>{"scope":NAME}</c>: the token lacks the scope the method or topic needs.</summary>
+    public static void WriteForbidden(RpcResponseBuffer output, string scope, ReadOnlySpan<byte> rawId)
+    {
+        Utf8JsonWriter json = Begin(output, RpcErrorCode.Forbidden, ForbiddenMessage);
+        json.WriteStartObject(JsonRpcNames.Data);
+        json.WriteString("scope"u8, scope);
+        json.WriteEndObject();
+        End(output, json, rawId);
+    }
+
+    /// <summary>-32004: the method needs a WebSocket (subscriptions over HTTP POST).</summary>
+    public static void WriteNotAvailableOverHttp(RpcResponseBuffer output, ReadOnlySpan<byte> rawId) =>
+        Write(output, RpcErrorCode.NotAvailableOverHttp, NotAvailableOverHttpMessage, rawId);
+
+    /// <summary>-32005 with <c>data</c> <c>{"retryAfterMs":N}</c>: over a rate limit; the call did not run.</summary>
+    public static void WriteRateLimitExceeded(RpcResponseBuffer output, long retryAfterMs, ReadOnlySpan<byte> rawId)
+    {
+        Utf8JsonWriter json = Begin(output, RpcErrorCode.RateLimitExceeded, RateLimitExceededMessage);
+        json.WriteStartObject(JsonRpcNames.Data);
+        json.WriteNumber("retryAfterMs"u8, retryAfterMs);
+        json.WriteEndObject();
+        End(output, json, rawId);
+    }
+
+    /// <summary>-32006: the connection already holds <c>--max-subscriptions</c> subscriptions.</summary>
+    public static void WriteTooManySubscriptions(RpcResponseBuffer output, ReadOnlySpan<byte> rawId) =>
+        Write(output, RpcErrorCode.TooManySubscriptions, TooManySubscriptionsMessage, rawId);
+
+    /// <summary>-32800: the call was cancelled by <c>$/cancelRequest</c>.</summary>
+    public static void WriteRequestCancelled(RpcResponseBuffer output, ReadOnlySpan<byte> rawId) =>
+        Write(output, RpcErrorCode.RequestCancelled, RequestCancelledMessage, rawId);
 
     /// <summary>A handler's own error, passed through exactly as thrown.</summary>
     public static void WriteApplicationError(RpcResponseBuffer output, RpcException exception, ReadOnlySpan<byte> rawId)

@@ -11,4 +11,7 @@ public enum RpcParamFailure
 
     /// <summary>A parameter's JSON value does not convert to its C# type.</summary>
     Type,
+
+    /// <summary>A parameter names something the server does not have (an unknown topic for <c>rpc.subscribe</c>).</summary>
+    Unknown,
 }

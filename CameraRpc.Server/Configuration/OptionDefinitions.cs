@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Net;
 using CameraRpc.Server.Logging;
 
 namespace CameraRpc.Server.Configuration;
@@ -161,6 +162,49 @@ internal static class OptionDefinitions
             "seconds shutdown waits for calls in flight",
             $"a number of seconds 0-{MaxTimeoutSeconds}",
             static (o, v) => TryParseSeconds(v, out TimeSpan t) ? o with { ShutdownTimeout = t } : null),
+
+        new("--max-subscriptions", "CAMERARPC_MAX_SUBSCRIPTIONS", "maxSubscriptions", "N", "100",
+            "most subscriptions one connection may hold at once; 0 allows none",
+            "an integer >= 0",
+            static (o, v) => TryParseInt(v, 0, int.MaxValue, out int n) ? o with { MaxSubscriptions = n } : null),
+
+        new("--compression", "CAMERARPC_COMPRESSION", "compression", "on|off", "on",
+            "accept permessage-deflate when a client offers it ('off': never)",
+            "'on' or 'off'",
+            static (o, v) => TryParseSwitch(v, out bool on) ? o with { Compression = on } : null),
+
+        new("--tokens-file", "CAMERARPC_TOKENS_FILE", "tokensFile", "FILE", NoneValue,
+            "JSON file of named tokens (SHA-256) with scopes; re-read on SIGHUP",
+            "a file path or 'none'",
+            static (o, v) => !IsNonEmpty(v) ? null : o with { TokensFile = IsNone(v) ? null : v.Trim() }),
+
+        new("--rate-limit", "CAMERARPC_RATE_LIMIT", "rateLimit", "N", "0",
+            "calls per second allowed to one connection (burst the same); 0 is no limit",
+            "an integer >= 0",
+            static (o, v) => TryParseInt(v, 0, int.MaxValue, out int n) ? o with { RateLimit = n } : null),
+
+        new("--rate-limit-per-address", "CAMERARPC_RATE_LIMIT_PER_ADDRESS", "rateLimitPerAddress", "N", "0",
+            "calls per second allowed to one client address, its connections and HTTP requests together; 0 is no limit",
+            "an integer >= 0",
+            static (o, v) => TryParseInt(v, 0, int.MaxValue, out int n) ? o with { RateLimitPerAddress = n } : null),
+
+        new("--connect-rate-limit", "CAMERARPC_CONNECT_RATE_LIMIT", "connectRateLimit", "N", "0",
+            "WebSocket upgrades per second allowed to one client address, over it 429; 0 is no limit",
+            "an integer >= 0",
+            static (o, v) => TryParseInt(v, 0, int.MaxValue, out int n) ? o with { ConnectRateLimit = n } : null),
+
+        new("--trusted-proxies", "CAMERARPC_TRUSTED_PROXIES", "trustedProxies", "ADDRESSES", NoneValue,
+            "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For / X-Real-IP name the real client",
+            "a comma-separated list of IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8) or 'none'",
+            static (o, v) => TryParseNetworks(v, out IReadOnlyList<IPNetwork>? networks) ? o with { TrustedProxies = networks } : null)
+        {
+            IsList = true,
+        },
+
+        new("--console", "CAMERARPC_CONSOLE", "console", "on|off", "on",
+            "serve the browser console at GET / ('off' answers 404 there)",
+            "'on' or 'off'",
+            static (o, v) => TryParseSwitch(v, out bool on) ? o with { Console = on } : null),
     ];
 
     /// <summary>Finds an option by its flag (<c>--port</c>), ordinal.</summary>
@@ -241,6 +285,65 @@ internal static class OptionDefinitions
             case "error": level = LogLevel.Error; return true;
             default: level = default; return false;
         }
+    }
+
+    private static bool TryParseSwitch(string value, out bool on)
+    {
+        switch (value.Trim().ToLowerInvariant())
+        {
+            case "on": on = true; return true;
+            case "off": on = false; return true;
+            default: on = false; return false;
+        }
+    }
+
+    private static bool TryParseNetworks(string value, [NotNullWhen(true)] out IReadOnlyList<IPNetwork>? networks)
+    {
+        if (IsNone(value))
+        {
+            networks = [];
+            return true;
+        }
+
+        var list = new List<IPNetwork>();
+        foreach (string part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            IPNetwork network;
+            if (part.Contains('/'))
+            {
+                // A range whose address has bits set past the prefix ("10.0.0.1/8") is refused: an
+                // operator typo that would otherwise trust a whole network nobody meant to trust.
+                if (!IPNetwork.TryParse(part, out network) || !network.BaseAddress.Equals(IPAddress.Parse(part.AsSpan(0, part.IndexOf('/')))))
+                {
+                    networks = null;
+                    return false;
+                }
+            }
+            else if (IPAddress.TryParse(part, out IPAddress? address))
+            {
+                address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+                network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            }
+            else
+            {
+                networks = null;
+                return false;
+            }
+
+            if (!list.Contains(network))
+            {
+                list.Add(network);
+            }
+        }
+
+        if (list.Count == 0)
+        {
+            networks = null;
+            return false;
+        }
+
+        networks = list.AsReadOnly();
+        return true;
     }
 
     private static bool TryParseOrigins(string value, [NotNullWhen(true)] out IReadOnlyList<string>? origins)

@@ -57,6 +57,30 @@ internal sealed record ServerOptions
     /// <summary>How long shutdown waits for calls in flight.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Most subscriptions one connection may hold at once (contract §6); 0 allows none.</summary>
+    public int MaxSubscriptions { get; init; } = 100;
+
+    /// <summary>True when permessage-deflate is accepted from clients that offer it (contract §7).</summary>
+    public bool Compression { get; init; } = true;
+
+    /// <summary>The JSON file of named, scoped tokens (contract §8), or null when there is none.</summary>
+    public string? TokensFile { get; init; }
+
+    /// <summary>Calls per second allowed to one connection (token bucket, burst the same); 0 is no limit.</summary>
+    public int RateLimit { get; init; }
+
+    /// <summary>Calls per second allowed to one client address, all its connections and HTTP requests together; 0 is no limit.</summary>
+    public int RateLimitPerAddress { get; init; }
+
+    /// <summary>WebSocket upgrades per second allowed to one client address; 0 is no limit.</summary>
+    public int ConnectRateLimit { get; init; }
+
+    /// <summary>Proxies (single addresses as /32 or /128 networks) whose forwarding headers name the real client.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
+
+    /// <summary>True when the browser console is served at <c>GET /</c> (contract §9).</summary>
+    public bool Console { get; init; } = true;
+
     // Timings of the transport that are not options of the executable: fixed in the product, shortened
     // by tests that host the server in process.
 

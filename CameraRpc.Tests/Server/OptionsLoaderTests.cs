@@ -38,6 +38,14 @@ public sealed class OptionsLoaderTests
         yield return Case("--allowed-origins", "https://a.example, https://b.example/", o => o.AllowedOrigins.Should().Equal("https://a.example", "https://b.example"));
         yield return Case("--idle-timeout", "30", o => o.IdleTimeout.Should().Be(TimeSpan.FromSeconds(30)));
         yield return Case("--shutdown-timeout", "2.5", o => o.ShutdownTimeout.Should().Be(TimeSpan.FromSeconds(2.5)));
+        yield return Case("--max-subscriptions", "5", o => o.MaxSubscriptions.Should().Be(5));
+        yield return Case("--compression", "off", o => o.Compression.Should().BeFalse());
+        yield return Case("--tokens-file", "/etc/camerarpc/tokens.json", o => o.TokensFile.Should().Be("/etc/camerarpc/tokens.json"));
+        yield return Case("--rate-limit", "20", o => o.RateLimit.Should().Be(20));
+        yield return Case("--rate-limit-per-address", "50", o => o.RateLimitPerAddress.Should().Be(50));
+        yield return Case("--connect-rate-limit", "4", o => o.ConnectRateLimit.Should().Be(4));
+        yield return Case("--trusted-proxies", "127.0.0.1, 10.0.0.0/8, ::1", o => o.TrustedProxies.Select(n => n.ToString()).Should().Equal("127.0.0.1/32", "10.0.0.0/8", "::1/128"));
+        yield return Case("--console", "off", o => o.Console.Should().BeFalse());
 
         static TestCaseData Case(string flag, string value, Action<ServerOptions> check) =>
             new TestCaseData(flag, value, new OptionCheck(check)).SetArgDisplayNames(flag, value);
@@ -63,6 +71,14 @@ public sealed class OptionsLoaderTests
         o.AllowedOrigins.Should().BeEmpty();
         o.IdleTimeout.Should().Be(TimeSpan.Zero);
         o.ShutdownTimeout.Should().Be(TimeSpan.FromSeconds(10));
+        o.MaxSubscriptions.Should().Be(100);
+        o.Compression.Should().BeTrue();
+        o.TokensFile.Should().BeNull();
+        o.RateLimit.Should().Be(0);
+        o.RateLimitPerAddress.Should().Be(0);
+        o.ConnectRateLimit.Should().Be(0);
+        o.TrustedProxies.Should().BeEmpty();
+        o.Console.Should().BeTrue();
         result.ConfigFile.Should().BeNull();
     }
 
@@ -93,7 +109,9 @@ public sealed class OptionsLoaderTests
 
         OptionDefinitions.All.Select(d => d.Flag).Should().Equal(
             "--host", "--port", "--path", "--log-file", "--log-level", "--max-message-bytes", "--max-batch",
-            "--max-connections", "--max-concurrency", "--auth-token", "--allowed-origins", "--idle-timeout", "--shutdown-timeout");
+            "--max-connections", "--max-concurrency", "--auth-token", "--allowed-origins", "--idle-timeout", "--shutdown-timeout",
+            "--max-subscriptions", "--compression", "--tokens-file", "--rate-limit", "--rate-limit-per-address", "--connect-rate-limit",
+            "--trusted-proxies", "--console");
     }
 
     [TestCaseSource(nameof(EveryOption))]
@@ -239,6 +257,12 @@ public sealed class OptionsLoaderTests
     [TestCase("--host", " ", "invalid value for --host: ' ' (expected a non-empty host name or address)")]
     [TestCase("--auth-token", "", "invalid value for --auth-token: '' (expected a non-empty token or 'none')")]
     [TestCase("--allowed-origins", ",", "invalid value for --allowed-origins: ',' (expected a comma-separated list of origins, '*' or 'none')")]
+    [TestCase("--max-subscriptions", "-1", "invalid value for --max-subscriptions: '-1' (expected an integer >= 0)")]
+    [TestCase("--compression", "yes", "invalid value for --compression: 'yes' (expected 'on' or 'off')")]
+    [TestCase("--rate-limit", "1.5", "invalid value for --rate-limit: '1.5' (expected an integer >= 0)")]
+    [TestCase("--trusted-proxies", "10.0.0.1/8", "invalid value for --trusted-proxies: '10.0.0.1/8' (expected a comma-separated list of IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8) or 'none')")]
+    [TestCase("--trusted-proxies", "proxy.local", "invalid value for --trusted-proxies: 'proxy.local' (expected a comma-separated list of IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8) or 'none')")]
+    [TestCase("--console", "", "invalid value for --console: '' (expected 'on' or 'off')")]
     public void a_bad_flag_value_is_an_error_naming_the_option(string flag, string value, string expected)
     {
         OptionsResult result = OptionsLoader.Load([$"{flag}={value}"], _ => null);
