@@ -27,7 +27,7 @@ public sealed partial class ReadmeHelpTests
     {
         foreach (GuideDocument guide in GuideDocument.All)
         {
-            foreach (Match run in GuideCommand().Matches(guide.Text))
+            foreach (Match run in ReadmeCommand().Matches(guide.Text))
             {
                 string command = run.Groups["command"].Value;
                 Usage.Text.Should().Contain($"{Usage.ProgramName} {command} ", $"{guide} runs '{command}', so --help must know it");
@@ -36,7 +36,7 @@ public sealed partial class ReadmeHelpTests
     }
 
     [Test]
-    public void the_operators_guide_quotes_the_exit_codes_of_the_code()
+    public void the_readme_quotes_the_exit_codes_of_the_code()
     {
         GuideDocument guide = GuideDocument.OperatorGuide;
         string table = guide.TextFrom("exit codes: Cli/ExitCodes.cs");
@@ -75,13 +75,13 @@ public sealed partial class ReadmeHelpTests
     }
 
     [Test]
-    public void the_exit_codes_in_help_agree_with_the_operators_guide()
+    public void the_exit_codes_in_help_agree_with_the_readme()
     {
         Usage.Text.Should().Contain($"call     {ExitCodes.Success} result, {ExitCodes.ErrorAnswer} error response, {ExitCodes.CannotConnect} cannot connect")
             .And.Contain($"probe    {ExitCodes.Success} every check passed, {ExitCodes.ProbeFailed} a check failed, {ExitCodes.CannotConnect} cannot connect");
     }
 
-    // "CameraRpc.Server call ...", "./dist/CameraRpc.Server probe ..." in the guides' shell blocks and text.
+    // "CameraRpc.Server call ...", "./dist/CameraRpc.Server probe ..." in the README's shell blocks.
     [GeneratedRegex(@"CameraRpc\.Server (?<command>call|probe|bench|serve)\b")]
-    private static partial Regex GuideCommand();
+    private static partial Regex ReadmeCommand();
 }
