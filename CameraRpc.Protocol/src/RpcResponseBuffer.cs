@@ -201,14 +201,7 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
 
         int needed = checked(_written + sizeHint);
         int newSize = Math.Max(needed, Math.Max(_buffer.Length * 2, InitialSize));
-        byte[] grown = ArrayPool<byte>.Shared.Rent(newSize);
-        _buffer.AsSpan(0, _written).CopyTo(grown);
-        if (_buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-
-        _buffer = grown;
+        _buffer = PooledArrays.Grow(_buffer, _written, newSize);
     }
 
     private static void ThrowAdvancedTooFar() =>
