@@ -26,7 +26,7 @@ public interface IRpcNotificationSink
 /// <remarks>
 /// One instance per connection (per request for HTTP), shared by all its calls; thread-safe.
 /// </remarks>
-public sealed class RpcContext
+public sealed partial class RpcContext
 {
     private readonly IRpcNotificationSink? _sink;
 
