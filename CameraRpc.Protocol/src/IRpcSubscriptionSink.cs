@@ -20,6 +20,12 @@ public interface IRpcSubscriptionSink
 /// <remarks>Called from any thread, possibly under a subscription's lock: implementations must be thread-safe, must not block and should not allocate per event.</remarks>
 public interface IRpcSubscriptionObserver
 {
+    /// <summary>
+    /// A subscription is being opened: it counts from now on (a topic's event 1 may report it). If the
+    /// topic refuses it (its params do not bind), <see cref="OnAbandoned"/> follows.
+    /// </summary>
+    void OnOpening(RpcSubscription subscription);
+
     /// <summary>A subscription was opened (its answer is about to be queued).</summary>
     void OnSubscribed(RpcSubscription subscription);
 
@@ -29,7 +35,7 @@ public interface IRpcSubscriptionObserver
     /// <summary>The server ended a subscription with <paramref name="reason"/>.</summary>
     void OnEnded(RpcSubscription subscription, RpcSubscriptionEndReason reason);
 
-    /// <summary>The connection went away with the subscription open.</summary>
+    /// <summary>The connection went away with the subscription open, or the topic refused to open it.</summary>
     void OnAbandoned(RpcSubscription subscription);
 
     /// <summary>An event was sent, dropped or coalesced.</summary>

@@ -68,6 +68,7 @@ internal sealed class RpcSubscriptionRegistry
             _open.Add(subscription.Id, subscription);
         }
 
+        Observer?.OnOpening(subscription);
         CancellationToken token = topic.Source is RpcStreamTopic ? subscription.CreateStreamToken() : default;
         var open = new RpcInvocation(topicParams, paramsKind, subscribe.Result, Context, token) { Subscription = subscription };
         RpcInvokeResult opened;
@@ -92,6 +93,7 @@ internal sealed class RpcSubscriptionRegistry
             if (_closed)
             {
                 // The connection went away while the topic was opening: nothing of it may stay behind.
+                // (CloseAll took it out of the registry; if it was still open there, it was reported abandoned.)
                 subscription.Close();
                 return RpcInvokeResult.Refused(RpcErrorCode.ServerShuttingDown);
             }
@@ -188,7 +190,10 @@ internal sealed class RpcSubscriptionRegistry
             _open.Remove(subscription.Id);
         }
 
-        subscription.Close();
+        if (subscription.Close())
+        {
+            Observer?.OnAbandoned(subscription);
+        }
     }
 
     private static string NewId()

@@ -38,6 +38,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
     private Task? _idleSweeper;
     private Task? _hangUpSweeper;
     private Task? _housekeeping;
+    private Task? _statsTicker;
     private Task? _stopTask;
     private volatile bool _stopping;
 
@@ -46,11 +47,20 @@ internal sealed partial class RpcServer : IAsyncDisposable
         _options = options;
         _log = log;
         _metrics = metrics;
+        Stats = new Subscriptions.ServerStatsTopic(metrics, () => ConnectionCount);
+        methods = RpcMethodTable.Combine(methods, new RpcMethodTable([], [Stats.Info]));
+        foreach (RpcTopicInfo topic in methods.Topics)
+        {
+            metrics.Subscriptions.Register(topic.Name);
+        }
+
         Dispatcher = new RpcDispatcher(methods, new RpcDispatcherOptions
         {
             MaxBatch = options.MaxBatch,
             Logger = log,
             Observer = metrics,
+            MaxSubscriptions = options.MaxSubscriptions,
+            SubscriptionObserver = new Subscriptions.SubscriptionObserver(log, metrics.Subscriptions),
         });
         _connections = new ConnectionRegistry(options.MaxConnections);
         _authorizer = new RequestAuthorizer(options.AuthToken, options.AllowedOrigins);
@@ -59,6 +69,9 @@ internal sealed partial class RpcServer : IAsyncDisposable
 
     /// <summary>The engine every endpoint calls.</summary>
     public RpcDispatcher Dispatcher { get; }
+
+    /// <summary>This server's <c>server.stats</c> topic (its ticks run from <see cref="Start"/> to the stop).</summary>
+    internal Subscriptions.ServerStatsTopic Stats { get; }
 
     /// <summary>The port listened on (the real one when <c>--port 0</c> was given); valid after <see cref="Start"/>.</summary>
     public int Port { get; private set; }
@@ -94,6 +107,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
 
         _hangUpSweeper = SweepHungUpClientsAsync();
         _housekeeping = MemoryHousekeeping.RunAsync(_metrics, _log, _stopped.Token);
+        _statsTicker = Stats.RunAsync(_stopped.Token);
     }
 
     /// <summary>Asks for a graceful stop; whoever awaits <see cref="StopRequested"/> then calls <see cref="StopAsync"/>.</summary>
@@ -123,6 +137,9 @@ internal sealed partial class RpcServer : IAsyncDisposable
         foreach (WebSocketConnection connection in open)
         {
             connection.MarkDrainTarget();
+
+            // CONTRACT section 6: every subscription ends with "shutdown", queued ahead of the 1001.
+            RpcConnectionSubscriptions.EndAll(connection.Context, RpcSubscriptionEndReason.Shutdown);
         }
 
         _log.Info(string.Create(CultureInfo.InvariantCulture,
@@ -255,6 +272,11 @@ internal sealed partial class RpcServer : IAsyncDisposable
         if (_housekeeping is not null)
         {
             await _housekeeping.ConfigureAwait(false);
+        }
+
+        if (_statsTicker is not null)
+        {
+            await _statsTicker.ConfigureAwait(false);
         }
 
         _log.Info("Server stopped");

@@ -9,12 +9,16 @@ namespace CameraRpc.Server.Transport;
 /// </summary>
 internal readonly struct OutboundMessage
 {
-    private OutboundMessage(RpcResponseBuffer? buffer, WebSocketMessageType type, WebSocketCloseStatus closeStatus, string? closeDescription)
+    private OutboundMessage(
+        RpcResponseBuffer? buffer, WebSocketMessageType type, WebSocketCloseStatus closeStatus, string? closeDescription,
+        RpcSubscription? subscription = null, bool isEvent = false)
     {
         Buffer = buffer;
         Type = type;
         CloseStatus = closeStatus;
         CloseDescription = closeDescription;
+        Subscription = subscription;
+        IsEvent = isEvent;
     }
 
     public RpcResponseBuffer? Buffer { get; }
@@ -25,9 +29,19 @@ internal readonly struct OutboundMessage
 
     public string? CloseDescription { get; }
 
-    public bool IsClose => Buffer is null;
+    /// <summary>A subscription's turn: the writer pulls its next message when it gets here.</summary>
+    public RpcSubscription? Subscription { get; }
+
+    /// <summary>A message pulled from a subscription (logged at debug, not info).</summary>
+    public bool IsEvent { get; }
+
+    public bool IsClose => Buffer is null && Subscription is null;
 
     public static OutboundMessage Data(RpcResponseBuffer buffer, WebSocketMessageType type) => new(buffer, type, default, null);
+
+    public static OutboundMessage Pull(RpcSubscription subscription) => new(null, WebSocketMessageType.Text, default, null, subscription);
+
+    public static OutboundMessage Event(RpcResponseBuffer buffer) => new(buffer, WebSocketMessageType.Text, default, null, null, isEvent: true);
 
     public static OutboundMessage Close(WebSocketCloseStatus status, string description) =>
         new(null, WebSocketMessageType.Close, status, description);

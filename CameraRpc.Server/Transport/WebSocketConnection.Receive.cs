@@ -188,6 +188,7 @@ internal sealed partial class WebSocketConnection
     private void Complete(bool answered, byte[] message, RpcResponseBuffer answer, WebSocketMessageType type)
     {
         ArrayPool<byte>.Shared.Return(message);
+        RpcStartingSubscriptions starting = answer.TakeStartingSubscriptions();
         if (answered)
         {
             Enqueue(answer, type);
@@ -196,6 +197,8 @@ internal sealed partial class WebSocketConnection
         {
             RpcResponseBuffer.Return(answer);
         }
+
+        starting.Start(); // queued behind their subscribe answer (CONTRACT section 6: the answer before event 1)
 
         Interlocked.Decrement(ref _callsInFlight);
         _permits.Release();

@@ -27,6 +27,17 @@ internal sealed partial class WebSocketConnection
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
+    public void Schedule(RpcSubscription subscription)
+    {
+        // The subscription keeps its own bound; the writer pulls its next event when its turn comes.
+        EnqueueOutbound(OutboundMessage.Pull(subscription));
+        if (!_deferWrites)
+        {
+            Write();
+        }
+    }
+
     /// <summary>Queues an answer or notification and makes sure a writer sends it; takes ownership of <paramref name="buffer"/>.</summary>
     private void Enqueue(RpcResponseBuffer buffer, WebSocketMessageType type)
     {
@@ -211,7 +222,16 @@ internal sealed partial class WebSocketConnection
             }
 
             RpcResponseBuffer buffer = item.Buffer!;
-            _log.Sending(RemoteEndPoint, buffer.WrittenSpan);
+            if (!item.IsEvent)
+            {
+                _log.Sending(RemoteEndPoint, buffer.WrittenSpan);
+            }
+            else if (_log.IsEnabled(Logging.LogLevel.Debug))
+            {
+                // CONTRACT section 6: events can be thousands a second, so they are logged at debug only.
+                _log.Debug($"Event to {RemoteEndPoint}: {System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan[..Math.Min(buffer.WrittenCount, 1024)])}");
+            }
+
             _metrics.AddSentBytes(buffer.WrittenCount);
             return _socket.SendAsync(buffer.WrittenMemory, item.Type, endOfMessage: true, CancellationToken.None);
         }
@@ -277,9 +297,33 @@ internal sealed partial class WebSocketConnection
 
     private bool TryDequeueOutbound(out OutboundMessage item)
     {
-        lock (_outbound)
+        while (true)
         {
-            return _outbound.TryDequeue(out item);
+            lock (_outbound)
+            {
+                if (!_outbound.TryDequeue(out item))
+                {
+                    return false;
+                }
+            }
+
+            if (item.Subscription is not { } subscription)
+            {
+                return true;
+            }
+
+            if (_broken || _closeSent)
+            {
+                continue; // nothing more goes out: the subscription is not asked
+            }
+
+            if (subscription.TryTakeNext(out RpcResponseBuffer? message))
+            {
+                EnqueueOutbound(item); // its next turn, behind everything queued meanwhile
+                Interlocked.Add(ref _queuedBytes, message.WrittenCount); // Release takes it off again
+                item = OutboundMessage.Event(message);
+                return true;
+            }
         }
     }
 

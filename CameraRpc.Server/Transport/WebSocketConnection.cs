@@ -23,7 +23,7 @@ namespace CameraRpc.Server.Transport;
 /// then is up to <see cref="ConnectionStream"/>: nothing for a connection that never sent anything,
 /// a 2 KiB read buffer of its own for one that has).</para>
 /// </remarks>
-internal sealed partial class WebSocketConnection : IRpcNotificationSink
+internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSubscriptionSink
 {
     private const int InitialReceiveSize = 4096;
 
@@ -126,6 +126,8 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
             reason = CloseReason.Faulted;
         }
 
+        // CONTRACT section 6: a disconnect ends every subscription, silently; nothing of it stays behind.
+        RpcConnectionSubscriptions.CloseAll(Context);
         FlushDeferred(); // the read loop holds nothing back any more
         if (reason != CloseReason.MessageTooBig)
         {
