@@ -48,6 +48,10 @@ internal sealed class SubscriptionMetrics
     public long Events(string topic, RpcEventOutcome outcome) =>
         _topics.TryGetValue(topic, out TopicCounters? counters) ? Volatile.Read(ref counters.Events[(int)outcome]) : 0;
 
+    /// <summary>Subscriptions of <paramref name="topic"/> the server ended with <paramref name="reason"/> so far.</summary>
+    public long EndedOn(string topic, RpcSubscriptionEndReason reason) =>
+        _topics.TryGetValue(topic, out TopicCounters? counters) ? Volatile.Read(ref counters.Ended[(int)reason]) : 0;
+
     /// <summary>Appends the three families in the Prometheus text format.</summary>
     public void AppendTo(StringBuilder text)
     {
