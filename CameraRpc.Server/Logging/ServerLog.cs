@@ -12,7 +12,7 @@ namespace CameraRpc.Server.Logging;
 /// Every method checks the level before building its message, so a disabled event costs one comparison.
 /// Thread-safe; never blocks (lines go through <see cref="LogSink"/>).
 /// </remarks>
-internal sealed class ServerLog : IRpcLogger
+internal sealed partial class ServerLog : IRpcLogger
 {
     private readonly LogSink? _sink;
     private readonly LogLevel _minLevel;
@@ -85,6 +85,15 @@ internal sealed class ServerLog : IRpcLogger
         if (IsEnabled(LogLevel.Info) && _sink?.DropIfFull() == false)
         {
             Write(LogLevel.Info, LogLineFormatter.ComposeBodyMessage("Sending to ", endpoint, ": ", utf8Body));
+        }
+    }
+
+    /// <summary>A subscription event going out, at debug level only (events can be thousands a second).</summary>
+    public void SendingEvent(string endpoint, ReadOnlySpan<byte> utf8Body)
+    {
+        if (IsEnabled(LogLevel.Debug) && _sink?.DropIfFull() == false)
+        {
+            Write(LogLevel.Debug, LogLineFormatter.ComposeBodyMessage("Event to ", endpoint, ": ", utf8Body));
         }
     }
 
