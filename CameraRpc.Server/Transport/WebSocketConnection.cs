@@ -52,6 +52,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
     private long _drainTarget = long.MaxValue;
     private long _lastActivity = Environment.TickCount64;
     private int _awaitingPermit; // 1 while the read loop waits for a call slot (back-pressure)
+    private HeldMessage? _held;  // a message waiting for a call slot while the read loop reads on for cancels
 
     public WebSocketConnection(
         long id, UpgradedWebSocket upgraded, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
