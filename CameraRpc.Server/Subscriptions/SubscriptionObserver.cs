@@ -5,9 +5,8 @@ namespace CameraRpc.Server.Subscriptions;
 
 /// <summary>
 /// The server's eyes on subscriptions: the metrics of <see cref="SubscriptionMetrics"/> and the log
-/// lines of CONTRACT section 6 (subscribe, unsubscribe and server-ended subscriptions at info; a
-/// topic's failure at error with its exception; events are counted, never logged here: their sends
-/// are logged at debug by the transport).
+/// events of <see cref="ServerLog"/> (subscribe, unsubscribe and server-ended subscriptions at info, a
+/// topic's failure at error). Events are counted here and logged at debug by the transport.
 /// </summary>
 internal sealed class SubscriptionObserver(ServerLog log, SubscriptionMetrics metrics) : IRpcSubscriptionObserver
 {
@@ -17,7 +16,7 @@ internal sealed class SubscriptionObserver(ServerLog log, SubscriptionMetrics me
     {
         if (log.IsEnabled(LogLevel.Info))
         {
-            log.Info($"Client {Endpoint(subscription)} subscribed to {subscription.Topic.Name} (subscription {subscription.Id})");
+            log.Subscribed(Endpoint(subscription), subscription.Topic.Name, subscription.Id);
         }
     }
 
@@ -26,7 +25,7 @@ internal sealed class SubscriptionObserver(ServerLog log, SubscriptionMetrics me
         metrics.Closed(subscription.Topic.Name);
         if (log.IsEnabled(LogLevel.Info))
         {
-            log.Info($"Client {Endpoint(subscription)} unsubscribed from {subscription.Topic.Name} (subscription {subscription.Id})");
+            log.Unsubscribed(Endpoint(subscription), subscription.Topic.Name, subscription.Id);
         }
     }
 
@@ -36,7 +35,7 @@ internal sealed class SubscriptionObserver(ServerLog log, SubscriptionMetrics me
         metrics.Ended(subscription.Topic.Name, reason);
         if (log.IsEnabled(LogLevel.Info))
         {
-            log.Info($"Subscription {subscription.Id} of {Endpoint(subscription)} to {subscription.Topic.Name} ended by the server: {RpcSubscription.EndReasonText(reason)}");
+            log.SubscriptionEnded(Endpoint(subscription), subscription.Topic.Name, subscription.Id, RpcSubscription.EndReasonText(reason));
         }
     }
 
@@ -45,7 +44,7 @@ internal sealed class SubscriptionObserver(ServerLog log, SubscriptionMetrics me
     public void OnEvent(RpcTopicInfo topic, RpcEventOutcome outcome) => metrics.Event(topic.Name, outcome);
 
     public void OnFailed(RpcSubscription subscription, Exception exception) =>
-        log.Error($"Topic {subscription.Topic.Name} failed for subscription {subscription.Id} of {Endpoint(subscription)}: {exception}");
+        log.TopicFailed(Endpoint(subscription), subscription.Topic.Name, subscription.Id, exception);
 
     private static string Endpoint(RpcSubscription subscription) => subscription.Context.RemoteEndPoint?.ToString() ?? "unknown";
 }
