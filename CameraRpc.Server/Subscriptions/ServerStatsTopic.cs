@@ -71,9 +71,18 @@ internal sealed class ServerStatsTopic
             (long)_time.GetElapsedTime(_started).TotalSeconds);
     }
 
-    /// <summary>One tick: works out the call rate since the last one and publishes the figures.</summary>
+    /// <summary>
+    /// One tick: works out the call rate since the previous tick and publishes the figures. Without
+    /// subscribers it does nothing at all, so an unwatched server pays nothing for the topic (the first
+    /// rate after a quiet spell is then the average since the last watched tick).
+    /// </summary>
     public void Tick()
     {
+        if (Topic.SubscriberCount == 0)
+        {
+            return;
+        }
+
         (long calls, _) = CallsAndErrors();
         long now = _time.GetTimestamp();
         lock (_lock)
@@ -84,10 +93,7 @@ internal sealed class ServerStatsTopic
             _lastTick = now;
         }
 
-        if (Topic.SubscriberCount > 0)
-        {
-            Topic.Publish(Current());
-        }
+        Topic.Publish(Current());
     }
 
     /// <summary>Ticks every <see cref="Interval"/> until <paramref name="cancellationToken"/> fires.</summary>
