@@ -91,6 +91,7 @@ public sealed partial class RpcDispatcher
 
                 output.Write(any ? (byte)',' : (byte)'[');
                 output.Write(answers[i].WrittenSpan);
+                output.HoldAllOf(answers[i]);
                 any = true;
             }
 

@@ -15,7 +15,7 @@ namespace CameraRpc.Protocol;
 /// to an earlier length (<see cref="Truncate"/>), which is how a handler that fails half-way through
 /// writing its result is turned into a clean error answer.
 /// </remarks>
-public sealed class RpcResponseBuffer : IBufferWriter<byte>
+public sealed partial class RpcResponseBuffer : IBufferWriter<byte>
 {
     private const int InitialSize = 512;
 
@@ -90,6 +90,7 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
     /// <summary>Clears the buffer and puts it back in the pool; it must not be used afterwards.</summary>
     public static void Return(RpcResponseBuffer buffer)
     {
+        buffer.TakeStartingSubscriptions().Start(); // an answer dropped unsent still lets its subscriptions run
         buffer.Clear();
         if (buffer._buffer.Length > MaxRetainedSize)
         {
