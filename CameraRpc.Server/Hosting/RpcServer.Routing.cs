@@ -146,6 +146,7 @@ internal sealed partial class RpcServer
 
         IPEndPoint? remoteEndPoint = context.Request.RemoteEndPoint; // HttpListener cannot tell once it has let go
         UpgradedWebSocket? upgraded = null;
+        string? offeredExtensions = null;
         try
         {
             if (WebSocketHandshake.Check(context.Request, out string accept) is { } refusal)
@@ -159,7 +160,11 @@ internal sealed partial class RpcServer
                 return;
             }
 
-            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept, _options.KeepAliveInterval, _options.KeepAliveTimeout).ConfigureAwait(false);
+            offeredExtensions = context.Request.Headers["Sec-WebSocket-Extensions"];
+            PerMessageDeflateAgreement? deflate = _options.Compression
+                ? PerMessageDeflateNegotiation.Negotiate(offeredExtensions, PerMessageDeflatePolicy.Default)
+                : null;
+            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept, deflate, _options.KeepAliveInterval, _options.KeepAliveTimeout).ConfigureAwait(false);
         }
         finally
         {
@@ -177,11 +182,20 @@ internal sealed partial class RpcServer
         if (upgraded.Stream is null && Interlocked.Exchange(ref _fallbackReported, 1) == 0)
         {
             _log.Warning("WebSockets run over HttpListener's own stream (its connection could not be taken over): expected only on a different .NET runtime; slower, still correct");
+            if (_options.Compression)
+            {
+                _log.CompressionUnavailableOnFallback();
+            }
         }
 
         var connection = new WebSocketConnection(
             _connections.NextId(), upgraded, remoteEndPoint, Dispatcher, _log, _metrics,
             _options.MaxMessageBytes, _options.MaxConcurrency);
+
+        if (_options.Compression && (upgraded.Deflate is not null || offeredExtensions is not null))
+        {
+            _log.CompressionAgreed(connection.RemoteEndPoint, upgraded.Deflate?.ResponseHeader, offeredExtensions);
+        }
 
         // The connection is served by a task of its own that never sees the HTTP request, so that
         // HttpListener's request, response and headers are garbage from here on.

@@ -41,6 +41,7 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
     private int _writeCount;
     private volatile bool _batching;
     private long _socketBytesRead;
+    private Metrics.ServerMetrics? _wireMetrics;
 
     public ConnectionStream(Stream inner)
     {
@@ -64,6 +65,12 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
         get => throw new NotSupportedException();
         set => throw new NotSupportedException();
     }
+
+    /// <summary>
+    /// From now on, every byte read from or written to the socket is added to <paramref name="metrics"/>'
+    /// received and sent counters: for a connection whose messages are compressed, what the link carried.
+    /// </summary>
+    public void CountWireBytes(Metrics.ServerMetrics metrics) => _wireMetrics = metrics;
 
     /// <summary>Bytes read from the socket so far.</summary>
     public long SocketBytesRead => Volatile.Read(ref _socketBytesRead);
@@ -177,6 +184,7 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
     private void OnOwnBufferFilled(int read)
     {
         Interlocked.Add(ref _socketBytesRead, read);
+        _wireMetrics?.AddReceivedBytes(read);
         if (read == 0)
         {
             _endOfStream = true; // reported by the next real read
@@ -201,6 +209,7 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
     {
         int read = await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _socketBytesRead, read);
+        _wireMetrics?.AddReceivedBytes(read);
         return read;
     }
 
@@ -226,6 +235,7 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
         }
 
         Interlocked.Add(ref _socketBytesRead, read);
+        _wireMetrics?.AddReceivedBytes(read);
         _lastReadFilledBuffer = read == buffer.Length;
         _ownBuffer ??= new byte[OwnBufferSize];
         _readBuffer = buffer;
@@ -317,6 +327,7 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
                 // A control frame outside a batch: whatever is held goes first, then this, at once.
                 await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
                 await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+                _wireMetrics?.AddSentBytes(buffer.Length);
             }
         }
         finally
@@ -361,6 +372,7 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
             if (count > 0)
             {
                 await _inner.WriteAsync(buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                _wireMetrics?.AddSentBytes(count);
             }
         }
         finally
@@ -386,6 +398,7 @@ internal sealed class ConnectionStream : Stream, IValueTaskSource<int>
                 try
                 {
                     _inner.Write(buffer, 0, count);
+                    _wireMetrics?.AddSentBytes(count);
                 }
                 catch (Exception exception) when (exception is IOException or ObjectDisposedException)
                 {

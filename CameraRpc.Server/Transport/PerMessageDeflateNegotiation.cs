@@ -150,7 +150,7 @@ internal static partial class PerMessageDeflateNegotiation
             ServerMaxWindowBits = serverWindow,
             ServerContextTakeover = serverTakeover,
         };
-        return new PerMessageDeflateAgreement(answer.ToString(), options);
+        return new PerMessageDeflateAgreement(answer.ToString(), options, policy.CompressFromBytes);
     }
 
     /// <summary>A window size: 8 to 15, decimal digits without a leading zero (RFC 7692 sections 7.1.2.1 and 7.1.2.2).</summary>
@@ -187,9 +187,16 @@ internal static partial class PerMessageDeflateNegotiation
 internal sealed record PerMessageDeflatePolicy(int ServerMaxWindowBits, bool ServerContextTakeover, int ClientMaxWindowBits, bool ClientContextTakeover)
 {
     /// <summary>
+    /// Messages shorter than this go out uncompressed (<see cref="WebSocketMessageFlags.DisableCompression"/>):
+    /// under it compression saves a few bytes at best, and each compressed message pays for a fresh compressor.
+    /// </summary>
+    public int CompressFromBytes { get; init; } = 256;
+
+    /// <summary>
     /// The server's defaults, chosen for many mostly idle connections: no compressor or decompressor
-    /// state is kept between messages in either direction, so an idle connection holds none; see
-    /// BENCHMARKS.md, "permessage-deflate", for the figures behind the choice.
+    /// state is kept between messages in either direction, so an idle connection holds none (about
+    /// 240 KiB each otherwise); windows stay at 15 bits, which costs nothing between messages; answers
+    /// under 256 bytes are not compressed. BENCHMARKS.md, "permessage-deflate", has the figures.
     /// </summary>
     public static PerMessageDeflatePolicy Default { get; } = new(
         ServerMaxWindowBits: PerMessageDeflateNegotiation.MaxWindowBits,
@@ -199,8 +206,9 @@ internal sealed record PerMessageDeflatePolicy(int ServerMaxWindowBits, bool Ser
 }
 
 /// <summary>
-/// A negotiated permessage-deflate: the <c>Sec-WebSocket-Extensions</c> value of the <c>101</c> and
-/// the matching options for <see cref="WebSocketCreationOptions.DangerousDeflateOptions"/> (from the
-/// server's side: "server" is what we send, "client" what we receive).
+/// A negotiated permessage-deflate: the <c>Sec-WebSocket-Extensions</c> value of the <c>101</c>, the
+/// matching options for <see cref="WebSocketCreationOptions.DangerousDeflateOptions"/> (from the
+/// server's side: "server" is what we send, "client" what we receive), and the size from which
+/// outbound messages are compressed.
 /// </summary>
-internal sealed record PerMessageDeflateAgreement(string ResponseHeader, WebSocketDeflateOptions Options);
+internal sealed record PerMessageDeflateAgreement(string ResponseHeader, WebSocketDeflateOptions Options, int CompressFromBytes);

@@ -86,7 +86,10 @@ internal sealed partial class WebSocketConnection
                     complete = result.EndOfMessage;
                 }
 
-                _metrics.AddReceivedBytes(count);
+                if (_countsPayloadBytes)
+                {
+                    _metrics.AddReceivedBytes(count);
+                }
                 if (count > _maxMessageBytes || !complete)
                 {
                     _permits.Release();

@@ -212,8 +212,17 @@ internal sealed partial class WebSocketConnection
 
             RpcResponseBuffer buffer = item.Buffer!;
             _log.Sending(RemoteEndPoint, buffer.WrittenSpan);
-            _metrics.AddSentBytes(buffer.WrittenCount);
-            return _socket.SendAsync(buffer.WrittenMemory, item.Type, endOfMessage: true, CancellationToken.None);
+            if (_countsPayloadBytes)
+            {
+                _metrics.AddSentBytes(buffer.WrittenCount);
+            }
+
+            // Small answers skip the compressor (it would save a few bytes at the price of a fresh zlib
+            // state); without permessage-deflate the flag changes nothing.
+            WebSocketMessageFlags flags = buffer.WrittenCount < _compressFromBytes
+                ? WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression
+                : WebSocketMessageFlags.EndOfMessage;
+            return _socket.SendAsync(buffer.WrittenMemory, item.Type, flags, CancellationToken.None);
         }
         catch (Exception exception) when (IsConnectionError(exception))
         {

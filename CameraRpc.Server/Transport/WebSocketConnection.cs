@@ -40,6 +40,8 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private readonly int _maxMessageBytes;
+    private readonly int _compressFromBytes;
+    private readonly bool _countsPayloadBytes;
     private readonly int _maxConcurrency;
     private readonly long _maxQueuedBytes;
     private readonly SemaphoreSlim _permits;
@@ -66,6 +68,15 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         _metrics = metrics;
         _maxMessageBytes = maxMessageBytes;
         _maxConcurrency = maxConcurrency;
+
+        // With permessage-deflate, small answers skip the compressor, and the byte counters count what
+        // crosses the socket (compressed) rather than the messages (CONTRACT section 2, /metrics).
+        _compressFromBytes = upgraded.Deflate?.CompressFromBytes ?? int.MaxValue;
+        _countsPayloadBytes = upgraded.Deflate is null || _stream is null;
+        if (!_countsPayloadBytes)
+        {
+            _stream!.CountWireBytes(metrics);
+        }
 
         // Enough for every call in flight to have a full-size answer waiting, and then some.
         _maxQueuedBytes = Math.Max(4L * maxMessageBytes, 16L * 1024 * 1024);

@@ -55,11 +55,12 @@ internal static class WebSocketHandshake
         => Tools.WebSockets.WebSocketAccept.Compute(key);
 
     /// <summary>The complete <c>101 Switching Protocols</c> response, headers and blank line.</summary>
-    public static byte[] SwitchingProtocols(string accept) => Encoding.ASCII.GetBytes(
+    public static byte[] SwitchingProtocols(string accept, string? extensions = null) => Encoding.ASCII.GetBytes(
         "HTTP/1.1 101 Switching Protocols\r\n" +
         "Connection: Upgrade\r\n" +
         "Upgrade: websocket\r\n" +
         "Sec-WebSocket-Accept: " + accept + "\r\n" +
+        (extensions is null ? string.Empty : "Sec-WebSocket-Extensions: " + extensions + "\r\n") +
         "\r\n");
 }
 

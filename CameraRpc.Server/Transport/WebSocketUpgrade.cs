@@ -38,14 +38,14 @@ internal static class WebSocketUpgrade
     /// socket is closed). The WebSocket pings the client every <paramref name="keepAliveInterval"/> and
     /// drops it when a ping goes unanswered for <paramref name="keepAliveTimeout"/>.
     /// </summary>
-    public static async Task<UpgradedWebSocket?> AcceptAsync(HttpListenerContext context, string accept, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout)
+    public static async Task<UpgradedWebSocket?> AcceptAsync(HttpListenerContext context, string accept, PerMessageDeflateAgreement? deflate, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout)
     {
         if (!s_takeOverUnavailable && TakeOver(context) is { } raw)
         {
             var stream = new ConnectionStream(raw);
             try
             {
-                await stream.WriteAsync(WebSocketHandshake.SwitchingProtocols(accept)).ConfigureAwait(false);
+                await stream.WriteAsync(WebSocketHandshake.SwitchingProtocols(accept, deflate?.ResponseHeader)).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is IOException or ObjectDisposedException)
             {
@@ -58,8 +58,9 @@ internal static class WebSocketUpgrade
                 IsServer = true,
                 KeepAliveInterval = keepAliveInterval,
                 KeepAliveTimeout = keepAliveTimeout,
+                DangerousDeflateOptions = deflate?.Options,
             });
-            return new UpgradedWebSocket(socket, stream, null);
+            return new UpgradedWebSocket(socket, stream, null, deflate);
         }
 
         // Fallback: HttpListener's WebSocket, whose disposal closes the context and the socket. It must
@@ -67,7 +68,7 @@ internal static class WebSocketUpgrade
         // write into the live connection).
         HttpListenerWebSocketContext upgraded = await context.AcceptWebSocketAsync(
             subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: keepAliveInterval).ConfigureAwait(false);
-        return new UpgradedWebSocket(upgraded.WebSocket, null, upgraded.WebSocket);
+        return new UpgradedWebSocket(upgraded.WebSocket, null, upgraded.WebSocket, null);
     }
 
     /// <summary>
@@ -132,4 +133,4 @@ internal static class WebSocketUpgrade
 /// The result of an upgrade: the WebSocket to serve, its stream (null on the fallback path), and on
 /// the fallback path HttpListener's WebSocket, which owns the socket and is disposed last.
 /// </summary>
-internal sealed record UpgradedWebSocket(WebSocket Socket, ConnectionStream? Stream, WebSocket? ListenerSocket);
+internal sealed record UpgradedWebSocket(WebSocket Socket, ConnectionStream? Stream, WebSocket? ListenerSocket, PerMessageDeflateAgreement? Deflate);
