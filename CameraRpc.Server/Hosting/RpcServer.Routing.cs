@@ -146,7 +146,6 @@ internal sealed partial class RpcServer
 
         IPEndPoint? remoteEndPoint = context.Request.RemoteEndPoint; // HttpListener cannot tell once it has let go
         UpgradedWebSocket? upgraded = null;
-        string? offeredExtensions = null;
         try
         {
             if (WebSocketHandshake.Check(context.Request, out string accept) is { } refusal)
@@ -160,11 +159,8 @@ internal sealed partial class RpcServer
                 return;
             }
 
-            offeredExtensions = context.Request.Headers["Sec-WebSocket-Extensions"];
-            PerMessageDeflateAgreement? deflate = _options.Compression
-                ? PerMessageDeflateNegotiation.Negotiate(offeredExtensions, PerMessageDeflatePolicy.Default)
-                : null;
-            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept, deflate, _options.KeepAliveInterval, _options.KeepAliveTimeout).ConfigureAwait(false);
+            PerMessageDeflatePolicy? compression = _options.Compression ? PerMessageDeflatePolicy.Default : null;
+            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept, compression, _options.KeepAliveInterval, _options.KeepAliveTimeout).ConfigureAwait(false);
         }
         finally
         {
@@ -192,9 +188,9 @@ internal sealed partial class RpcServer
             _connections.NextId(), upgraded, remoteEndPoint, Dispatcher, _log, _metrics,
             _options.MaxMessageBytes, _options.MaxConcurrency);
 
-        if (_options.Compression && (upgraded.Deflate is not null || offeredExtensions is not null))
+        if (_options.Compression && upgraded.OfferedExtensions is not null)
         {
-            _log.CompressionAgreed(connection.RemoteEndPoint, upgraded.Deflate?.ResponseHeader, offeredExtensions);
+            _log.CompressionAgreed(connection.RemoteEndPoint, upgraded.Deflate?.ResponseHeader, upgraded.OfferedExtensions);
         }
 
         // The connection is served by a task of its own that never sees the HTTP request, so that

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Text;
 
 namespace CameraRpc.Server.Transport;
 
@@ -35,7 +36,7 @@ internal static partial class PerMessageDeflateNegotiation
 
     /// <summary>
     /// Negotiates against the client's <c>Sec-WebSocket-Extensions</c> value (several header lines
-    /// joined with commas, as HTTP allows). Returns null when no permessage-deflate offer is
+    /// joined with commas, as HttpListener joins them and HTTP allows). Returns null when no permessage-deflate offer is
     /// acceptable (or there is none): the connection then goes uncompressed.
     /// </summary>
     public static PerMessageDeflateAgreement? Negotiate(string? offers, PerMessageDeflatePolicy policy)
@@ -56,10 +57,6 @@ internal static partial class PerMessageDeflateNegotiation
 
         return null;
     }
-
-    /// <summary>Negotiates against several header lines; see <see cref="Negotiate(string?, PerMessageDeflatePolicy)"/>.</summary>
-    public static PerMessageDeflateAgreement? Negotiate(IReadOnlyList<string>? headerLines, PerMessageDeflatePolicy policy) =>
-        headerLines is null or { Count: 0 } ? null : Negotiate(string.Join(',', headerLines), policy);
 
     private static PerMessageDeflateAgreement? TryAccept(ExtensionOffer offer, PerMessageDeflatePolicy policy)
     {
@@ -120,7 +117,7 @@ internal static partial class PerMessageDeflateNegotiation
         bool serverTakeover = policy.ServerContextTakeover && !serverNoTakeover;
         bool clientTakeover = policy.ClientContextTakeover && !clientNoTakeover;
 
-        var answer = new System.Text.StringBuilder(ExtensionName);
+        var answer = new StringBuilder(ExtensionName);
         if (!serverTakeover)
         {
             answer.Append("; ").Append(ServerNoContextTakeover);
