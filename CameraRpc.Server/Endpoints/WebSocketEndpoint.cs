@@ -75,6 +75,7 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
         var connection = new WebSocketConnection(
             _connections.NextId(), upgraded, remoteEndPoint, _dispatcher, _log, _metrics,
             _options.MaxMessageBytes, _options.MaxConcurrency);
+
         if (_options.Compression && upgraded.OfferedExtensions is not null)
         {
             _log.CompressionAgreed(connection.RemoteEndPoint, upgraded.Deflate?.ResponseHeader, upgraded.OfferedExtensions);

@@ -75,6 +75,7 @@ internal sealed partial class WebSocketConnection
                 {
                     _metrics.AddReceivedBytes(_message.Length);
                 }
+
                 if (_message.IsOverLimit || !complete)
                 {
                     _permits.Release();

@@ -74,6 +74,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
 
         // Enough for every call in flight to have a full-size answer waiting, and then some.
         long maxQueuedBytes = Math.Max(4L * maxMessageBytes, 16L * 1024 * 1024);
+
         // With permessage-deflate, small answers skip the compressor, and the byte counters count what
         // crosses the socket (compressed) instead of the messages (CONTRACT section 2, /metrics).
         _countsMessageBytes = upgraded.Deflate is null || _stream is null;
