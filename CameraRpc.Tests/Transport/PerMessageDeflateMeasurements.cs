@@ -13,7 +13,7 @@ namespace CameraRpc.Tests.Transport;
 /// and the byte counts with <c>--filter "Name=wire_bytes_of_typical_answers"</c>.
 /// </summary>
 /// <remarks>
-/// A server-side <see cref="WebSocket"/> from <see cref="WebSocket.CreateFromStream"/> over a stream
+/// A server-side <see cref="WebSocket"/> from <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/> over a stream
 /// that plays a client: it delivers one compressed 4 KiB request, swallows what is sent, and then
 /// never has more to read, so the WebSocket idles in a zero-byte receive as the server's do. The
 /// resident memory of this process is read before and after opening many of them.
