@@ -66,11 +66,20 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
         if (upgraded.Stream is null && Interlocked.Exchange(ref _fallbackReported, 1) == 0)
         {
             _log.UpgradeFellBack();
+            if (_options.Compression)
+            {
+                _log.CompressionUnavailableOnFallback();
+            }
         }
 
         var connection = new WebSocketConnection(
             _connections.NextId(), upgraded, remoteEndPoint, _dispatcher, _log, _metrics,
             _options.MaxMessageBytes, _options.MaxConcurrency);
+
+        if (_options.Compression && upgraded.OfferedExtensions is not null)
+        {
+            _log.CompressionAgreed(connection.RemoteEndPoint, upgraded.Deflate?.ResponseHeader, upgraded.OfferedExtensions);
+        }
 
         // The connection is served by a task of its own that never sees the HTTP request, so that
         // HttpListener's request, response and headers are garbage from here on.
@@ -122,7 +131,8 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
                 return null;
             }
 
-            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept, _options.KeepAliveInterval, _options.KeepAliveTimeout).ConfigureAwait(false);
+            PerMessageDeflatePolicy? compression = _options.Compression ? PerMessageDeflatePolicy.Default : null;
+            upgraded = await WebSocketUpgrade.AcceptAsync(context, accept, compression, _options.KeepAliveInterval, _options.KeepAliveTimeout).ConfigureAwait(false);
             return upgraded;
         }
         finally

@@ -4,18 +4,22 @@ namespace CameraRpc.Server.Transport;
 
 /// <summary>
 /// The TCP connection under an upgraded WebSocket: owns the socket (its disposal ends the connection),
-/// counts the bytes read from it, and can ask the kernel whether the client has hung up.
+/// counts the bytes read from and written to it, and can ask the kernel whether the client has hung up.
 /// </summary>
 /// <remarks>
 /// HttpListener's stream does not own its socket; after the take-over (<see cref="WebSocketUpgrade"/>)
 /// nothing else would close it, so disposing this closes it. Reads go through <see cref="Stream"/>
 /// and are reported with <see cref="CountRead"/> by the one reader (<see cref="ConnectionReadBuffer"/>);
-/// the counters may be read from any thread (shutdown draining).
+/// the counters may be read from any thread (shutdown draining). Writes are reported with
+/// <see cref="CountWritten"/> by <see cref="OutboundBatch"/>. For a connection whose messages are
+/// compressed, <see cref="CountWireBytes"/> adds both to the server's byte counters as well, so that
+/// <c>/metrics</c> shows what the link carried.
 /// </remarks>
 internal sealed class ConnectionSocket : IDisposable
 {
     private readonly Socket? _socket;
     private long _bytesRead;
+    private Metrics.ServerMetrics? _wireMetrics;
 
     public ConnectionSocket(Stream stream)
     {
@@ -49,7 +53,17 @@ internal sealed class ConnectionSocket : IDisposable
     public bool PeerHasHungUp => _socket is not null && Platform.PeerHangup.HasHungUp(_socket);
 
     /// <summary>Adds a read's byte count to <see cref="BytesRead"/>.</summary>
-    public void CountRead(int count) => Interlocked.Add(ref _bytesRead, count);
+    public void CountRead(int count)
+    {
+        Interlocked.Add(ref _bytesRead, count);
+        _wireMetrics?.AddReceivedBytes(count);
+    }
+
+    /// <summary>Reports bytes written to the socket (they count only once <see cref="CountWireBytes"/> was called).</summary>
+    public void CountWritten(int count) => _wireMetrics?.AddSentBytes(count);
+
+    /// <summary>From now on every byte read or written is added to <paramref name="metrics"/>' received and sent counters.</summary>
+    public void CountWireBytes(Metrics.ServerMetrics metrics) => _wireMetrics = metrics;
 
     /// <summary>Closes the stream and the TCP connection.</summary>
     public void Dispose()

@@ -11,7 +11,7 @@ internal sealed class ConnectionStream : Stream
     {
         Socket = new ConnectionSocket(inner);
         ReadBuffer = new ConnectionReadBuffer(Socket);
-        Batch = new OutboundBatch(inner);
+        Batch = new OutboundBatch(inner, Socket);
     }
 
     /// <summary>The TCP connection: byte counter, hang-up probe, ownership.</summary>

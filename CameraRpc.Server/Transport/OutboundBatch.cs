@@ -20,12 +20,19 @@ internal sealed class OutboundBatch
     private const int InitialSize = 4096;
 
     private readonly Stream _inner;
+    private readonly ConnectionSocket? _socket;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private byte[]? _buffer;
     private int _count;
     private volatile bool _batching;
 
-    public OutboundBatch(Stream inner) => _inner = inner;
+    /// <param name="inner">The stream the batches are written to.</param>
+    /// <param name="socket">Told about every write (<see cref="ConnectionSocket.CountWritten"/>), when given.</param>
+    public OutboundBatch(Stream inner, ConnectionSocket? socket = null)
+    {
+        _inner = inner;
+        _socket = socket;
+    }
 
     /// <summary>Bytes held for the current batch (read by the writer, between its own writes).</summary>
     public int HeldBytes => Volatile.Read(ref _count);
@@ -86,6 +93,7 @@ internal sealed class OutboundBatch
                 // A control frame outside a batch: whatever is held goes first, then this, at once.
                 await WriteHeldAsync(cancellationToken).ConfigureAwait(false);
                 await _inner.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                _socket?.CountWritten(data.Length);
             }
         }
         finally
@@ -127,6 +135,7 @@ internal sealed class OutboundBatch
             if (count > 0)
             {
                 await _inner.WriteAsync(buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                _socket?.CountWritten(count);
             }
         }
         finally
@@ -157,6 +166,7 @@ internal sealed class OutboundBatch
                 try
                 {
                     _inner.Write(buffer, 0, count);
+                    _socket?.CountWritten(count);
                 }
                 catch (Exception exception) when (exception is IOException or ObjectDisposedException)
                 {

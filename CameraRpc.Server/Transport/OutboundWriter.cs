@@ -54,6 +54,7 @@ internal sealed class OutboundWriter
     private readonly string _remoteEndPoint;
     private readonly long _maxQueuedBytes;
     private readonly int _compressFromBytes;
+    private readonly bool _countsMessageBytes;
 
     private long _queuedBytes;
     private int _writing;          // 1 while one thread is the writer
@@ -67,9 +68,10 @@ internal sealed class OutboundWriter
     /// <param name="batch">The connection's write buffer under the WebSocket (null when it has none: every send is its own write).</param>
     /// <param name="maxQueuedBytes">Bytes of finished messages that may wait before the client counts as not reading.</param>
     /// <param name="compressFromBytes">The smallest message that may be compressed; <see cref="int.MaxValue"/>: none.</param>
+    /// <param name="countsMessageBytes">Whether each message's bytes go to the sent-bytes counter; false when the socket counts what it writes instead (a compressed connection).</param>
     public OutboundWriter(
         WebSocket socket, OutboundBatch? batch, ServerLog log, ServerMetrics metrics, string remoteEndPoint, long maxQueuedBytes,
-        int compressFromBytes = int.MaxValue)
+        int compressFromBytes = int.MaxValue, bool countsMessageBytes = true)
     {
         _socket = socket;
         _batch = batch;
@@ -78,6 +80,7 @@ internal sealed class OutboundWriter
         _remoteEndPoint = remoteEndPoint;
         _maxQueuedBytes = maxQueuedBytes;
         _compressFromBytes = compressFromBytes;
+        _countsMessageBytes = countsMessageBytes;
     }
 
     /// <summary>Queues a finished message and makes sure a writer sends it; takes ownership of <paramref name="message"/>.</summary>
@@ -295,7 +298,11 @@ internal sealed class OutboundWriter
                 _log.Sending(_remoteEndPoint, buffer.WrittenSpan);
             }
 
-            _metrics.AddSentBytes(buffer.WrittenCount);
+            if (_countsMessageBytes)
+            {
+                _metrics.AddSentBytes(buffer.WrittenCount);
+            }
+
             WebSocketMessageFlags flags = WebSocketMessageFlags.EndOfMessage | item.Flags;
             if (buffer.WrittenCount < _compressFromBytes)
             {

@@ -70,7 +70,11 @@ internal sealed partial class WebSocketConnection
                         complete = result.EndOfMessage;
                     }
 
-                    _metrics.AddReceivedBytes(_message.Length);
+                    if (_countsMessageBytes)
+                    {
+                        _metrics.AddReceivedBytes(_message.Length);
+                    }
+
                     if (_message.IsOverLimit || !complete)
                     {
                         return CloseReason.MessageTooBig;

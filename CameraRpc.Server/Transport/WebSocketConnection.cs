@@ -42,6 +42,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
     private readonly ServerMetrics _metrics;
     private readonly int _maxMessageBytes;
     private readonly int _maxConcurrency;
+    private readonly bool _countsMessageBytes;
     private readonly SemaphoreSlim _permits;
     private readonly CancellationTokenSource _calls = new();
     private readonly OutboundWriter _writer;
@@ -74,7 +75,18 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
 
         // Enough for every call in flight to have a full-size answer waiting, and then some.
         long maxQueuedBytes = Math.Max(4L * maxMessageBytes, 16L * 1024 * 1024);
-        _writer = new OutboundWriter(_socket, _stream?.Batch, log, metrics, RemoteEndPoint, maxQueuedBytes);
+
+        // With permessage-deflate, small answers skip the compressor, and the byte counters count what
+        // crosses the socket (compressed) instead of the messages (CONTRACT section 2, /metrics).
+        _countsMessageBytes = upgraded.Deflate is null || _stream is null;
+        if (!_countsMessageBytes)
+        {
+            _stream!.Socket.CountWireBytes(metrics);
+        }
+
+        _writer = new OutboundWriter(
+            _socket, _stream?.Batch, log, metrics, RemoteEndPoint, maxQueuedBytes,
+            compressFromBytes: upgraded.Deflate?.CompressFromBytes ?? int.MaxValue, countsMessageBytes: _countsMessageBytes);
         Context = new RpcContext(dispatcher, id, remoteEndPoint, this);
     }
 

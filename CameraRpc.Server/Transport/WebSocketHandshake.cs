@@ -10,7 +10,9 @@ namespace CameraRpc.Server.Transport;
 /// <remarks>
 /// HttpListener has already parsed the request and checked that it asks for an upgrade
 /// (<see cref="HttpListenerRequest.IsWebSocketRequest"/>) over HTTP/1.1; what is left is the version
-/// and the key. No subprotocol or extension is ever agreed: the server speaks plain JSON-RPC frames.
+/// and the key. No subprotocol is ever agreed (the server speaks plain JSON-RPC frames); the one
+/// extension, permessage-deflate, is negotiated by <see cref="PerMessageDeflateNegotiation"/> and its
+/// answer passed to <see cref="SwitchingProtocols"/>.
 /// </remarks>
 internal static class WebSocketHandshake
 {
@@ -54,12 +56,13 @@ internal static class WebSocketHandshake
     public static string ComputeAccept(string key)
         => Tools.WebSockets.WebSocketAccept.Compute(key);
 
-    /// <summary>The complete <c>101 Switching Protocols</c> response, headers and blank line.</summary>
-    public static byte[] SwitchingProtocols(string accept) => Encoding.ASCII.GetBytes(
+    /// <summary>The complete <c>101 Switching Protocols</c> response, headers and blank line; with <paramref name="extensions"/>, its <c>Sec-WebSocket-Extensions</c> answer.</summary>
+    public static byte[] SwitchingProtocols(string accept, string? extensions = null) => Encoding.ASCII.GetBytes(
         "HTTP/1.1 101 Switching Protocols\r\n" +
         "Connection: Upgrade\r\n" +
         "Upgrade: websocket\r\n" +
         "Sec-WebSocket-Accept: " + accept + "\r\n" +
+        (extensions is null ? string.Empty : "Sec-WebSocket-Extensions: " + extensions + "\r\n") +
         "\r\n");
 }
 

@@ -50,17 +50,22 @@ internal static class WebSocketUpgrade
     /// Completes the handshake of a request that <see cref="WebSocketHandshake.Check"/> accepted and
     /// returns the connection's WebSocket; null when the client went away during the handshake (its
     /// socket is closed). The WebSocket pings the client every <paramref name="keepAliveInterval"/> and
-    /// drops it when a ping goes unanswered for <paramref name="keepAliveTimeout"/>.
+    /// drops it when a ping goes unanswered for <paramref name="keepAliveTimeout"/>. With a
+    /// <paramref name="compression"/> policy (null: <c>--compression off</c>), a permessage-deflate
+    /// offer is answered in the <c>101</c> and the WebSocket compresses (<see cref="PerMessageDeflateNegotiation"/>).
     /// </summary>
-    public static async Task<UpgradedWebSocket?> AcceptAsync(HttpListenerContext context, string accept, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout)
+    public static async Task<UpgradedWebSocket?> AcceptAsync(
+        HttpListenerContext context, string accept, PerMessageDeflatePolicy? compression, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout)
     {
+        string? offered = context.Request.Headers["Sec-WebSocket-Extensions"];
         if (!s_takeOverUnavailable && TakeOver(context) is { } raw)
         {
+            PerMessageDeflateAgreement? deflate = compression is null ? null : PerMessageDeflateNegotiation.Negotiate(offered, compression);
             Interlocked.Increment(ref s_takeOverCount);
             var stream = new ConnectionStream(raw);
             try
             {
-                await stream.WriteAsync(WebSocketHandshake.SwitchingProtocols(accept)).ConfigureAwait(false);
+                await stream.WriteAsync(WebSocketHandshake.SwitchingProtocols(accept, deflate?.ResponseHeader)).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is IOException or ObjectDisposedException)
             {
@@ -73,18 +78,20 @@ internal static class WebSocketUpgrade
                 IsServer = true,
                 KeepAliveInterval = keepAliveInterval,
                 KeepAliveTimeout = keepAliveTimeout,
+                DangerousDeflateOptions = deflate?.Options,
             });
-            return new UpgradedWebSocket(socket, stream, null);
+            return new UpgradedWebSocket(socket, stream, null, deflate, offered);
         }
 
         Interlocked.Increment(ref s_fallbackCount);
 
         // Fallback: HttpListener's WebSocket, whose disposal closes the context and the socket. It must
         // stay referenced until the connection ends (its finalizer closes the response, which would
-        // write into the live connection).
+        // write into the live connection). It cannot compress: its 101 is HttpListener's, without
+        // Sec-WebSocket-Extensions, so any offer is declined.
         HttpListenerWebSocketContext upgraded = await context.AcceptWebSocketAsync(
             subProtocol: null, receiveBufferSize: 4096, keepAliveInterval: keepAliveInterval).ConfigureAwait(false);
-        return new UpgradedWebSocket(upgraded.WebSocket, null, upgraded.WebSocket);
+        return new UpgradedWebSocket(upgraded.WebSocket, null, upgraded.WebSocket, null, offered);
     }
 
     /// <summary>
@@ -152,7 +159,9 @@ internal static class WebSocketUpgrade
 }
 
 /// <summary>
-/// The result of an upgrade: the WebSocket to serve, its stream (null on the fallback path), and on
-/// the fallback path HttpListener's WebSocket, which owns the socket and is disposed last.
+/// The result of an upgrade: the WebSocket to serve, its stream (null on the fallback path), on the
+/// fallback path HttpListener's WebSocket, which owns the socket and is disposed last, the
+/// permessage-deflate agreed (null: none) and what the client offered (for the log).
 /// </summary>
-internal sealed record UpgradedWebSocket(WebSocket Socket, ConnectionStream? Stream, WebSocket? ListenerSocket);
+internal sealed record UpgradedWebSocket(
+    WebSocket Socket, ConnectionStream? Stream, WebSocket? ListenerSocket, PerMessageDeflateAgreement? Deflate, string? OfferedExtensions);

@@ -16,9 +16,14 @@ namespace CameraRpc.Tests.Hardening;
 /// tests that abuse in a loop wait for one of its answers at points inside the loop, so it is shown to be
 /// served during the abuse, not only after it. Where the right answer to a fuzzed message can be worked
 /// out (<see cref="ContractOracle"/>, <see cref="ExpectedCloseAfter"/>), it is asserted exactly.
+/// The whole fixture runs twice: over plain connections, and over connections that negotiated
+/// permessage-deflate, where every whole message the fuzzer sends goes compressed and compressed
+/// answers are inflated (<see cref="RawWebSocket.PerMessageDeflate"/>).
 /// </summary>
 [NonParallelizable]
-public sealed class FuzzTests
+[TestFixture(false, TestName = "FuzzTests, plain")]
+[TestFixture(true, TestName = "FuzzTests, permessage-deflate")]
+public sealed class FuzzTests(bool compression)
 {
     private static readonly int[] s_contractCodes = [-32700, -32600, -32601, -32602, -32603, -32000];
 
@@ -47,6 +52,20 @@ public sealed class FuzzTests
     {
         await _steady.DisposeAsync();
         await _server.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A fuzzing connection: with permessage-deflate offered (and agreed) in the compressed variant,
+    /// unless <paramref name="offerCompression"/> is false (the tests of raw framing whose model knows
+    /// no deflate: there RSV1 is a protocol error, on a compressed connection it is a compressed message).
+    /// </summary>
+    private async Task<RawWebSocket> ConnectAsync(CancellationToken cancellationToken, bool offerCompression = true)
+    {
+        bool offer = compression && offerCompression;
+        RawWebSocket socket = await RawWebSocket.ConnectAsync(
+            _server.Port, cancellationToken, extraHeaders: offer ? ["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"] : null);
+        socket.PerMessageDeflate.Should().Be(offer, "the compressed variant fuzzes connections that did negotiate compression");
+        return socket;
     }
 
     /// <summary>
@@ -154,7 +173,7 @@ public sealed class FuzzTests
     [Test, CancelAfter(60_000)]
     public async Task random_truncated_mutated_and_escaped_json_gets_exactly_the_contract_answer_and_the_connection_lives_on(CancellationToken cancellationToken)
     {
-        await using RawWebSocket socket = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken);
+        await using RawWebSocket socket = await ConnectAsync(cancellationToken);
         socket.HandshakeStatus.Should().Be(101);
         const int Messages = 600;
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -265,7 +284,7 @@ public sealed class FuzzTests
     [Test, CancelAfter(60_000)]
     public async Task huge_ids_and_numbers_are_echoed_byte_for_byte(CancellationToken cancellationToken)
     {
-        await using RawWebSocket socket = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken);
+        await using RawWebSocket socket = await ConnectAsync(cancellationToken);
         string[] numbers =
         [
             new string('9', 40), "-" + new string('1', 300), "1" + new string('0', 5000), "1.0", "-0", "1e400", "-1.5E-400",
@@ -291,7 +310,7 @@ public sealed class FuzzTests
     [Test, CancelAfter(60_000)]
     public async Task nesting_far_past_the_limit_is_a_parse_error_not_a_crash(CancellationToken cancellationToken)
     {
-        await using RawWebSocket socket = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken);
+        await using RawWebSocket socket = await ConnectAsync(cancellationToken);
         // The deepest stays under --max-message-bytes (1 MiB) in both shapes: a bigger message is 1009, not -32700.
         int[] depths = [65, 100, 1_000, 10_000, 100_000, 150_000];
         for (int i = 0; i < depths.Length; i++)
@@ -324,13 +343,13 @@ public sealed class FuzzTests
         ];
         foreach (byte[] bad in invalid)
         {
-            await using (RawWebSocket text = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken))
+            await using (RawWebSocket text = await ConnectAsync(cancellationToken))
             {
                 await text.SendFrameAsync(RawWebSocket.OpText, bad, cancellationToken);
                 (await text.ReadCloseCodeAsync(cancellationToken)).Should().Be(1007, $"invalid UTF-8 in a text message closes with 1007: {Convert.ToHexString(bad)}");
             }
 
-            await using (RawWebSocket binary = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken))
+            await using (RawWebSocket binary = await ConnectAsync(cancellationToken))
             {
                 List<JsonElement> answers = await SendThenProbeAsync(binary, bad, RawWebSocket.OpBinary, 1, cancellationToken);
                 answers.Should().ContainSingle();
@@ -341,7 +360,7 @@ public sealed class FuzzTests
         }
 
         // Split inside a multi-byte character across fragments: valid, and must be accepted.
-        await using (RawWebSocket split = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken))
+        await using (RawWebSocket split = await ConnectAsync(cancellationToken))
         {
             byte[] message = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"echo","params":["€😀"],"id":1}""");
             int cut = Array.IndexOf(message, (byte)0xE2) + 1;
@@ -351,7 +370,7 @@ public sealed class FuzzTests
         }
 
         // Random binary garbage.
-        await using (RawWebSocket garbage = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken))
+        await using (RawWebSocket garbage = await ConnectAsync(cancellationToken))
         {
             for (int i = 0; i < 100; i++)
             {
@@ -373,7 +392,7 @@ public sealed class FuzzTests
     [Test, CancelAfter(60_000)]
     public async Task a_message_split_into_fragments_at_every_byte_boundary_is_answered(CancellationToken cancellationToken)
     {
-        await using RawWebSocket socket = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken);
+        await using RawWebSocket socket = await ConnectAsync(cancellationToken);
         byte[] message = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"echo","params":["Grüße 📷"],"id":7}""");
         const string Expected = """{"jsonrpc":"2.0","result":"Grüße 📷","id":7}""";
         for (int cut = 0; cut <= message.Length; cut++)
@@ -441,7 +460,7 @@ public sealed class FuzzTests
     [TestCaseSource(nameof(ProtocolViolations)), CancelAfter(30_000)]
     public async Task a_protocol_violation_closes_that_connection_with_the_rfc_code(byte[] frames, int expectedClose, CancellationToken cancellationToken)
     {
-        await using RawWebSocket socket = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken);
+        await using RawWebSocket socket = await ConnectAsync(cancellationToken, offerCompression: (frames[0] & 0x40) == 0);
         await socket.SendRawAsync(frames, cancellationToken);
         (await socket.ReadCloseCodeAsync(cancellationToken)).Should().Be(expectedClose, "RFC 6455 §7.4.1 and §5: the server fails the connection with this code");
         await AssertServerStillServesAsync(cancellationToken);
@@ -480,7 +499,7 @@ public sealed class FuzzTests
             int kind = i % s_garbageKinds.Length;
             byte[] garbage = GarbageOfKind(kind);
             (int expected, string why) = ExpectedCloseAfter(garbage);
-            await using RawWebSocket upgraded = await RawWebSocket.ConnectAsync(_server.Port, cancellationToken);
+            await using RawWebSocket upgraded = await ConnectAsync(cancellationToken, offerCompression: false);
             upgraded.HandshakeStatus.Should().Be(101);
             await upgraded.SendRawAsync(garbage, cancellationToken);
             upgraded.Socket.Shutdown(SocketShutdown.Send); // then EOF: a frame cut short must end the connection too

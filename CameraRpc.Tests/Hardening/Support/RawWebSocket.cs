@@ -6,8 +6,8 @@ using System.Text;
 
 namespace CameraRpc.Tests.Hardening.Support;
 
-/// <summary>One frame as read off the wire.</summary>
-public readonly record struct RawFrame(bool Fin, int Opcode, byte[] Payload)
+/// <summary>One frame as read off the wire; <paramref name="Rsv1"/> marks a compressed message (RFC 7692).</summary>
+public readonly record struct RawFrame(bool Fin, int Opcode, byte[] Payload, bool Rsv1 = false)
 {
     public string Text => Encoding.UTF8.GetString(Payload);
 
@@ -47,6 +47,16 @@ public sealed class RawWebSocket : IAsyncDisposable
 
     /// <summary>The handshake answer's status line and headers.</summary>
     public string HandshakeResponse { get; private set; } = string.Empty;
+
+    /// <summary>The <c>Sec-WebSocket-Extensions</c> value of the handshake answer; null when there was none.</summary>
+    public string? AgreedExtensions { get; private set; }
+
+    /// <summary>
+    /// True when the server agreed permessage-deflate (it always answers without context takeover):
+    /// then <see cref="SendFrameAsync"/> compresses every whole text or binary message it sends, and
+    /// <see cref="ReadMessageAsync"/> inflates compressed ones. Fragments and raw bytes go as they are.
+    /// </summary>
+    public bool PerMessageDeflate => AgreedExtensions?.StartsWith("permessage-deflate", StringComparison.Ordinal) == true;
 
     /// <summary>A TCP connection to 127.0.0.1:<paramref name="port"/> with nothing sent yet.</summary>
     public static async Task<RawWebSocket> ConnectTcpAsync(int port, CancellationToken cancellationToken, int? receiveBufferSize = null)
@@ -137,6 +147,8 @@ public sealed class RawWebSocket : IAsyncDisposable
         }
 
         HandshakeResponse = Encoding.ASCII.GetString(head.ToArray());
+        AgreedExtensions = HandshakeResponse.Split("\r\n")
+            .FirstOrDefault(line => line.StartsWith("Sec-WebSocket-Extensions:", StringComparison.OrdinalIgnoreCase))?["Sec-WebSocket-Extensions:".Length..].Trim();
         string[] statusLine = HandshakeResponse.Split("\r\n")[0].Split(' ');
         HandshakeStatus = statusLine.Length > 1 && int.TryParse(statusLine[1], out int status) ? status : 0;
         return HandshakeStatus;
@@ -188,8 +200,15 @@ public sealed class RawWebSocket : IAsyncDisposable
         return frame;
     }
 
-    public Task SendFrameAsync(int opcode, ReadOnlySpan<byte> payload, CancellationToken cancellationToken, bool fin = true, bool masked = true, int rsv = 0) =>
-        SendRawAsync(EncodeFrame(opcode, payload, fin, masked, rsv), cancellationToken);
+    public Task SendFrameAsync(int opcode, ReadOnlySpan<byte> payload, CancellationToken cancellationToken, bool fin = true, bool masked = true, int rsv = 0)
+    {
+        if (PerMessageDeflate && fin && rsv == 0 && opcode is OpText or OpBinary)
+        {
+            return SendRawAsync(EncodeFrame(opcode, PerMessageDeflateCodec.Compress(payload), fin, masked, rsv: 4), cancellationToken);
+        }
+
+        return SendRawAsync(EncodeFrame(opcode, payload, fin, masked, rsv), cancellationToken);
+    }
 
     public Task SendTextAsync(string text, CancellationToken cancellationToken) =>
         SendFrameAsync(OpText, Encoding.UTF8.GetBytes(text), cancellationToken);
@@ -217,6 +236,7 @@ public sealed class RawWebSocket : IAsyncDisposable
             }
 
             bool fin = (_header[0] & 0x80) != 0;
+            bool rsv1 = (_header[0] & 0x40) != 0;
             int opcode = _header[0] & 0xF;
             bool masked = (_header[1] & 0x80) != 0;
             long length = _header[1] & 0x7F;
@@ -259,7 +279,7 @@ public sealed class RawWebSocket : IAsyncDisposable
                 }
             }
 
-            return new RawFrame(fin, opcode, payload);
+            return new RawFrame(fin, opcode, payload, rsv1);
         }
         catch (IOException)
         {
@@ -272,6 +292,7 @@ public sealed class RawWebSocket : IAsyncDisposable
     {
         var body = new MemoryStream();
         int opcode = -1;
+        bool compressed = false;
         while (await ReadFrameAsync(cancellationToken) is { } frame)
         {
             if (frame.Opcode is OpPing or OpPong)
@@ -288,12 +309,15 @@ public sealed class RawWebSocket : IAsyncDisposable
             if (opcode < 0)
             {
                 opcode = frame.Opcode;
+                compressed = frame.Rsv1;
             }
 
             body.Write(frame.Payload);
             if (frame.Fin)
             {
-                return new RawFrame(true, opcode, body.ToArray());
+                return compressed
+                    ? new RawFrame(true, opcode, PerMessageDeflateCodec.Inflate(body.ToArray()), Rsv1: true)
+                    : new RawFrame(true, opcode, body.ToArray());
             }
         }
 
