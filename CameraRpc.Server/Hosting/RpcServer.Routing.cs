@@ -73,6 +73,10 @@ internal sealed partial class RpcServer
                     await MetricsEndpoint.HandleAsync(context, _metrics).ConfigureAwait(false);
                 }
             }
+            else if (_options.Console && ConsoleEndpoint.Serves(path))
+            {
+                await ConsoleEndpoint.HandleAsync(context, path, _options.Path).ConfigureAwait(false);
+            }
             else
             {
                 await HttpResponses.WriteTextAsync(context, 404, "Not Found").ConfigureAwait(false);
