@@ -155,6 +155,13 @@
       return;
     }
 
+    if (status === 403) {
+      // Behind a proxy that rewrites Host, this page's origin is not the server's own: the operator
+      // lists it in --allowed-origins. Retrying cannot help until then, so it waits for a click.
+      setState('disconnected', 'The server refused this page\'s origin (HTTP 403): list ' + location.origin + ' in --allowed-origins');
+      return;
+    }
+
     if (status !== 200 && status !== 204) {
       retryLater('The server answered HTTP ' + status);
       return;
