@@ -1,7 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using CameraRpc.Protocol;
-using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Cli;
 using CameraRpc.Server.Configuration;
 using CameraRpc.Server.Hosting;
 using CameraRpc.Server.Logging;
@@ -60,7 +60,7 @@ internal static class ServeCommand
             {
                 log.Warning($"Received {context.Signal} again, exiting at once");
                 sink!.CompleteAsync().Wait(TimeSpan.FromSeconds(1));
-                Environment.Exit(ExitCodes.StartupFailure);
+                Environment.Exit(ExitCodes.ImmediateExit);
             }
         }
 

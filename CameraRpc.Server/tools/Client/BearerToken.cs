@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using CameraRpc.Server.Tools.Cli;
 
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
 /// The token <c>call</c>, <c>probe</c> and <c>bench</c> send as <c>Authorization: Bearer TOKEN</c> to a
@@ -27,7 +28,7 @@ internal static class BearerToken
     {
         token = null;
         error = null;
-        if (string.IsNullOrWhiteSpace(value) || string.Equals(value.Trim(), Configuration.OptionDefinitions.NoneValue, StringComparison.OrdinalIgnoreCase))
+        if (string.IsNullOrWhiteSpace(value) || string.Equals(value.Trim(), CommandArguments.NoneValue, StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }

@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 
-namespace CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.WebSockets;
+
+namespace CameraRpc.Server.Tools.Client;
 
 internal sealed partial class LoadGenerator
 {
@@ -23,7 +26,7 @@ internal sealed partial class LoadGenerator
     {
         // Let the caller start every loop first instead of running this one up to its first real wait.
         await Task.Yield();
-        Socket socket = connection.Socket;
+        Socket socket = connection.Socket!;
         CancellationToken abort = _abort.Token;
         int free = _options.Pipeline;
         bool closing = false;
@@ -108,26 +111,38 @@ internal sealed partial class LoadGenerator
         }
         catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException)
         {
-            if (!closing)
-            {
-                connection.Dropped = true;
-                connection.Problem ??= $"a connection broke: {RpcConnectionException.Describe(exception)}";
-            }
+            MarkBroken(connection, exception, closing);
         }
         finally
         {
-            foreach (long sentAt in connection.Outstanding.Values)
-            {
-                if (sentAt >= _measureStart)
-                {
-                    connection.Lost++;
-                }
-            }
+            CountLost(connection);
+        }
+    }
 
-            if (connection.Lost > 0)
+    /// <summary>The connection broke during the run (a failure while closing is not one): it counts as dropped.</summary>
+    private static void MarkBroken(Connection connection, Exception exception, bool closing)
+    {
+        if (!closing)
+        {
+            connection.Dropped = true;
+            connection.Problem ??= $"a connection broke: {RpcConnectionException.Describe(exception)}";
+        }
+    }
+
+    /// <summary>Once a connection's loop has ended: the measured requests still in flight were never answered.</summary>
+    private void CountLost(Connection connection)
+    {
+        foreach (long sentAt in connection.Outstanding.Values)
+        {
+            if (sentAt >= _measureStart)
             {
-                connection.Problem ??= $"{connection.Lost} requests were never answered";
+                connection.Lost++;
             }
+        }
+
+        if (connection.Lost > 0)
+        {
+            connection.Problem ??= $"{connection.Lost} requests were never answered";
         }
     }
 
@@ -175,21 +190,29 @@ internal sealed partial class LoadGenerator
     /// <summary>Writes <paramref name="count"/> requests with fresh ids into the send buffer.</summary>
     private void AppendRequests(Connection connection, int count, long now)
     {
-        byte[] request = connection.Request;
-        int prefixLength = connection.PrefixLength;
         for (int i = 0; i < count; i++)
         {
-            long id = ++connection.NextId;
-            id.TryFormat(request.AsSpan(prefixLength), out int digits, default, System.Globalization.CultureInfo.InvariantCulture);
-            request[prefixLength + digits] = (byte)'}';
-            connection.Outstanding.Add(id, now);
-            if (now >= _measureStart)
-            {
-                connection.Sent++;
-            }
-
-            AppendFrame(connection, WebSocketFraming.Text, request.AsSpan(0, prefixLength + digits + 1));
+            AppendFrame(connection, WebSocketFraming.Text, NextRequest(connection, now));
         }
+    }
+
+    /// <summary>The next request with a fresh id (in <see cref="Connection.Request"/>), now in flight.</summary>
+    private ReadOnlySpan<byte> NextRequest(Connection connection, long now) => connection.Request.AsSpan(0, NextRequestLength(connection, now));
+
+    private int NextRequestLength(Connection connection, long now)
+    {
+        byte[] request = connection.Request;
+        int prefixLength = connection.PrefixLength;
+        long id = ++connection.NextId;
+        id.TryFormat(request.AsSpan(prefixLength), out int digits, default, System.Globalization.CultureInfo.InvariantCulture);
+        request[prefixLength + digits] = (byte)'}';
+        connection.Outstanding.Add(id, now);
+        if (now >= _measureStart)
+        {
+            connection.Sent++;
+        }
+
+        return prefixLength + digits + 1;
     }
 
     private static void AppendFrame(Connection connection, byte opcode, ReadOnlySpan<byte> payload)
@@ -317,7 +340,14 @@ internal sealed partial class LoadGenerator
     /// <summary>The state of one connection; owned by its loop, read by others only for progress and at the end.</summary>
     private sealed class Connection
     {
-        public readonly Socket Socket;
+        /// <summary>The socket the load generator frames WebSocket on itself; null for a <see cref="WebSocket"/> connection.</summary>
+        public readonly Socket? Socket;
+
+        /// <summary>The runtime's client (<c>bench --compression</c>); null for a self-framed <see cref="Socket"/>.</summary>
+        public readonly ClientWebSocket? WebSocket;
+
+        /// <summary>True when the server accepted permessage-deflate on this connection.</summary>
+        public readonly bool Compressed;
         public readonly byte[] Request;
         public readonly int PrefixLength;
         public readonly Dictionary<long, long> Outstanding;
@@ -346,8 +376,29 @@ internal sealed partial class LoadGenerator
         public string? Problem;
 
         public Connection(Socket socket, byte[] requestPrefix, int pipeline, ReadOnlySpan<byte> alreadyReceived)
+            : this(requestPrefix, pipeline)
         {
             Socket = socket;
+
+            // Frames that arrived together with the upgrade answer.
+            if (alreadyReceived.Length > Receive.Length)
+            {
+                Receive = new byte[alreadyReceived.Length * 2];
+            }
+
+            alreadyReceived.CopyTo(Receive);
+            ReceiveEnd = alreadyReceived.Length;
+        }
+
+        public Connection(ClientWebSocket webSocket, bool compressed, byte[] requestPrefix, int pipeline)
+            : this(requestPrefix, pipeline)
+        {
+            WebSocket = webSocket;
+            Compressed = compressed;
+        }
+
+        private Connection(byte[] requestPrefix, int pipeline)
+        {
 
             // Room for the longest id (19 digits) and the closing brace.
             Request = new byte[requestPrefix.Length + 21];
@@ -358,15 +409,12 @@ internal sealed partial class LoadGenerator
             Outstanding = new Dictionary<long, long>(pipeline);
             Send = new byte[Math.Min(pipeline, 1024) * (Request.Length + WebSocketFraming.MaxClientHeader)];
             MaskState = (uint)Random.Shared.Next(1, int.MaxValue);
+        }
 
-            // Frames that arrived together with the upgrade answer.
-            if (alreadyReceived.Length > Receive.Length)
-            {
-                Receive = new byte[alreadyReceived.Length * 2];
-            }
-
-            alreadyReceived.CopyTo(Receive);
-            ReceiveEnd = alreadyReceived.Length;
+        public void Dispose()
+        {
+            Socket?.Dispose();
+            WebSocket?.Dispose();
         }
     }
 }

@@ -1,14 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Cli;
 
-namespace CameraRpc.Server.Commands;
+namespace CameraRpc.Server.Tools.Commands;
 
 /// <summary>
 /// <c>bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M]
-/// [--params JSON] [--json] [--server-pid PID]</c>: closed-loop load against a live server (ws:// only)
+/// [--params JSON] [--json] [--server-pid PID] [--compression]</c>: closed-loop load against a live server (ws:// only)
 /// and its report. Every request sent while measuring ends as answered (a result), failed (an error
 /// answer or a wrong result) or lost (no answer), so sent = answered + failed + lost.
 /// Exit 0 only when every connection opened and nothing was lost, failed or mismatched;
@@ -19,7 +19,7 @@ internal static class BenchCommand
 {
     /// <summary>The usage line printed with an argument error.</summary>
     public const string Usage =
-        "usage: CameraRpc.Server bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID]";
+        "usage: CameraRpc.Server bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID] [--compression]";
 
     // The defaults --help and the README promise (Usage.cs prints these constants).
 
@@ -47,13 +47,13 @@ internal static class BenchCommand
         {
             await stderr.WriteLineAsync($"bench: {error}").ConfigureAwait(false);
             await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
         {
             await stderr.WriteLineAsync($"bench: {error}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         options = options with { AuthToken = authToken };
@@ -83,7 +83,7 @@ internal static class BenchCommand
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await stderr.WriteLineAsync("bench: cancelled").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.BenchFailed;
         }
 
         if (result.ConnectionsOpened == 0)
@@ -101,7 +101,7 @@ internal static class BenchCommand
             return ExitCodes.CannotConnect;
         }
 
-        return result.IsClean ? ExitCodes.Success : ExitCodes.Failure;
+        return result.IsClean ? ExitCodes.Success : ExitCodes.BenchFailed;
     }
 
     /// <summary>Reads the command line; the error names the option that is wrong.</summary>
@@ -116,7 +116,7 @@ internal static class BenchCommand
         if (!CommandArguments.TryParse(
                 args,
                 ["--url", "--connections", "--duration", "--warmup", "--pipeline", "--method", "--params", "--server-pid"],
-                ["--json"],
+                ["--json", "--compression"],
                 out CommandArguments? parsed,
                 out error))
         {
@@ -155,7 +155,10 @@ internal static class BenchCommand
         }
 
         json = parsed.HasFlag("--json");
-        options = new LoadOptions(url, connections, pipeline, duration, warmup, method, paramsJson, serverPid == 0 ? null : serverPid);
+        options = new LoadOptions(url, connections, pipeline, duration, warmup, method, paramsJson, serverPid == 0 ? null : serverPid)
+        {
+            Compression = parsed.HasFlag("--compression"),
+        };
         return true;
     }
 
@@ -166,6 +169,11 @@ internal static class BenchCommand
         var text = new System.Text.StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"bench: {o.Method} -> {o.Url}, {o.Connections:N0} connections x {o.Pipeline} in flight, {r.Measured.TotalSeconds:0.00} s measured after {o.Warmup.TotalSeconds:0.0} s warm-up");
+        if (o.Compression)
+        {
+            text.AppendLine(c, $"  compression: permessage-deflate offered (ClientWebSocket), accepted on {r.ConnectionsCompressed:N0} of {r.ConnectionsOpened:N0} connections");
+        }
+
         text.AppendLine(c, $"  connections: {r.ConnectionsOpened:N0} opened, {r.ConnectionsFailed:N0} failed, {r.ConnectionsDropped:N0} dropped; connect phase {r.ConnectPhase.TotalSeconds:0.00} s, per connect p50 {Ms(r.ConnectLatency.GetValueAtPercentile(50))} ms, p99 {Ms(r.ConnectLatency.GetValueAtPercentile(99))} ms, max {Ms(r.ConnectLatency.Max)} ms");
         text.AppendLine(c, $"  requests: {r.Sent:N0} sent = {r.Answered:N0} answered + {r.Failed:N0} failed + {r.Lost:N0} lost; {r.Mismatched:N0} mismatched answers");
         text.AppendLine(c, $"  throughput: {r.RequestsPerSecond:N0} req/s (answered + failed)");
@@ -216,6 +224,8 @@ internal static class BenchCommand
             w.WriteNumber("connectionsOpened"u8, r.ConnectionsOpened);
             w.WriteNumber("connectionsFailed"u8, r.ConnectionsFailed);
             w.WriteNumber("connectionsDropped"u8, r.ConnectionsDropped);
+            w.WriteBoolean("compressionOffered"u8, o.Compression);
+            w.WriteNumber("connectionsCompressed"u8, r.ConnectionsCompressed);
             w.WriteNumber("connectPhaseSeconds"u8, Math.Round(r.ConnectPhase.TotalSeconds, 4));
             WriteLatency(w, "connectMs"u8, r.ConnectLatency);
             w.WriteNumber("sent"u8, r.Sent);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CameraRpc.Server.Platform;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
 /// Finds the sockets listening on a TCP port through Linux's /proc, for <c>bench</c> to find the local

@@ -5,7 +5,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.WebSockets;
+
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
 /// Closed-loop WebSocket load: opens N connections (ramped), keeps D requests in flight on each
@@ -62,9 +64,11 @@ internal sealed partial class LoadGenerator
                 {
                     try
                     {
-                        (Connection? connection, long ticks, string? error) = endpoint is null
-                            ? (null, 0, $"cannot connect to {_options.Url}: cannot resolve {_options.Url.DnsSafeHost}")
-                            : await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                        (Connection? connection, long ticks, string? error) = _options.Compression
+                            ? await ConnectCompressedAsync(cancellationToken).ConfigureAwait(false)
+                            : endpoint is null
+                                ? (null, 0, $"cannot connect to {_options.Url}: cannot resolve {_options.Url.DnsSafeHost}")
+                                : await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
                         connections[index] = connection;
                         lock (connectLatency)
                         {
@@ -127,7 +131,7 @@ internal sealed partial class LoadGenerator
         var loops = new Task[open.Length];
         for (int i = 0; i < open.Length; i++)
         {
-            loops[i] = RunConnectionAsync(open[i]);
+            loops[i] = _options.Compression ? RunCompressedConnectionAsync(open[i]) : RunConnectionAsync(open[i]);
         }
 
         await ShowProgressUntilAsync(open, _measureStart, "warm-up", cancellationToken).ConfigureAwait(false);
@@ -148,7 +152,7 @@ internal sealed partial class LoadGenerator
 
         var latency = new LatencyHistogram();
         long sent = 0, answered = 0, failed = 0, lost = 0, mismatched = 0;
-        int dropped = 0;
+        int dropped = 0, compressed = 0;
         string? firstProblem = null;
         foreach (Connection connection in open)
         {
@@ -159,8 +163,9 @@ internal sealed partial class LoadGenerator
             lost += connection.Lost;
             mismatched += connection.Mismatched;
             dropped += connection.Dropped ? 1 : 0;
+            compressed += connection.Compressed ? 1 : 0;
             firstProblem ??= connection.Problem;
-            connection.Socket.Dispose();
+            connection.Dispose();
         }
 
         return new LoadResult
@@ -169,6 +174,7 @@ internal sealed partial class LoadGenerator
             ConnectionsOpened = open.Length,
             ConnectionsFailed = failedConnects,
             ConnectionsDropped = dropped,
+            ConnectionsCompressed = compressed,
             ConnectPhase = connectPhase,
             ConnectLatency = connectLatency,
             Sent = sent,

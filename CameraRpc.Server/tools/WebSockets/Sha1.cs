@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace CameraRpc.Server.Transport;
+namespace CameraRpc.Server.Tools.WebSockets;
 
 /// <summary>
-/// SHA-1 (FIPS 180-4, section 6.1), for the one place the server needs it: the
-/// <c>Sec-WebSocket-Accept</c> value of the WebSocket handshake (RFC 6455 section 4.2.2).
+/// SHA-1 (FIPS 180-4, section 6.1), for the one place CameraRpc needs it: the
+/// <c>Sec-WebSocket-Accept</c> value of the WebSocket handshake (RFC 6455 section 4.2.2, <see cref="WebSocketAccept"/>).
 /// </summary>
 /// <remarks>
 /// .NET's own SHA-1 on Linux is OpenSSL's: the first handshake would load libcrypto and libssl,

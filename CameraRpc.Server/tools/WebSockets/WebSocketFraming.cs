@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.Client;
+
+namespace CameraRpc.Server.Tools.WebSockets;
 
 /// <summary>
 /// The client side of RFC 6455 that the load generator needs, over a plain socket: the upgrade
@@ -21,8 +23,6 @@ internal static class WebSocketFraming
 
     /// <summary>Largest client frame header: 2 bytes, 8 bytes of length, 4 bytes of mask.</summary>
     public const int MaxClientHeader = 14;
-
-    private static readonly byte[] s_acceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
 
     /// <summary>
     /// The upgrade request for <paramref name="url"/> with a fresh random key, and with
@@ -65,8 +65,7 @@ internal static class WebSocketFraming
             return $"the server answered '{lines[0]}' instead of upgrading";
         }
 
-        byte[] keyBytes = Encoding.ASCII.GetBytes(key);
-        string expected = Convert.ToBase64String(SHA1.HashData([.. keyBytes, .. s_acceptGuid]));
+        string expected = WebSocketAccept.Compute(key);
         foreach (string line in lines)
         {
             int colon = line.IndexOf(':', StringComparison.Ordinal);

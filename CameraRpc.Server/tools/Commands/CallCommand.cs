@@ -1,8 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Cli;
 
-namespace CameraRpc.Server.Commands;
+namespace CameraRpc.Server.Tools.Commands;
 
 /// <summary>
 /// <c>call METHOD [PARAMS_JSON] [--url URL] [--notify]</c>: sends one request (or notification)
@@ -40,13 +40,13 @@ internal static class CallCommand
         {
             await stderr.WriteLineAsync($"call: {error}").ConfigureAwait(false);
             await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
         {
             await stderr.WriteLineAsync($"call: {error}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         try
@@ -93,26 +93,8 @@ internal static class CallCommand
             return false;
         }
 
-        if (parsed.Positionals.Count is 0 or > 2)
-        {
-            error = parsed.Positionals.Count == 0 ? "METHOD is missing" : "too many arguments (quote PARAMS_JSON as one argument)";
-            return false;
-        }
-
-        string method = parsed.Positionals[0];
-        if (method.Length == 0)
-        {
-            error = "METHOD is empty";
-            return false;
-        }
-
-        string? paramsJson = null;
-        if (parsed.Positionals.Count == 2 && !CommandArguments.TryValidateParams(parsed.Positionals[1], out paramsJson, out error))
-        {
-            return false;
-        }
-
-        if (!parsed.TryGetUrl(["ws", "wss", "http", "https"], out Uri? url, out error))
+        if (!parsed.TryGetNameAndParams("METHOD", out string? method, out string? paramsJson, out error)
+            || !parsed.TryGetUrl(["ws", "wss", "http", "https"], out Uri? url, out error))
         {
             return false;
         }

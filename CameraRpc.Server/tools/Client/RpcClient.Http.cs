@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>The HTTP transport of <see cref="RpcClient"/>: one POST per message.</summary>
 internal sealed partial class RpcClient

@@ -1,4 +1,4 @@
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>What one closed-loop load run does: N connections, D requests in flight on each.</summary>
 /// <param name="Url">The server's <c>ws://</c> URL.</param>
@@ -39,4 +39,10 @@ internal sealed record LoadOptions(
     /// <see langword="null"/> for none (see <see cref="BearerToken"/>). Never part of the report.
     /// </summary>
     public string? AuthToken { get; init; }
+
+    /// <summary>
+    /// <c>--compression</c>: connect through the runtime's <c>ClientWebSocket</c> offering permessage-deflate
+    /// (as browsers do) instead of the self-framed sockets, so the run measures compression when the server accepts it.
+    /// </summary>
+    public bool Compression { get; init; }
 }

@@ -4,8 +4,9 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using CameraRpc.Server.Tools.Watch;
 
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
 /// A minimal JSON-RPC 2.0 client for the operator commands: one WebSocket connection for a
@@ -17,8 +18,10 @@ namespace CameraRpc.Server.Client;
 /// other ids that arrive while a call waits are skipped. Every transport failure surfaces as
 /// <see cref="RpcConnectionException"/> with a one-line reason; <see cref="ConnectAsync"/> connects
 /// eagerly over both transports, so "cannot connect" is told apart from a call that failed.
+/// Over WebSocket it is also an <see cref="IRpcMessageChannel"/>: every message in both directions,
+/// notifications included, for <c>watch</c>. It offers permessage-deflate as browsers do.
 /// </remarks>
-internal sealed partial class RpcClient : IAsyncDisposable
+internal sealed partial class RpcClient : IAsyncDisposable, IRpcMessageChannel
 {
     private readonly Uri _url;
     private readonly ClientWebSocket? _webSocket;
@@ -70,6 +73,10 @@ internal sealed partial class RpcClient : IAsyncDisposable
         var webSocket = new ClientWebSocket();
         webSocket.Options.Proxy = null;
         webSocket.Options.KeepAliveInterval = TimeSpan.Zero;
+
+        // Offer permessage-deflate as browsers do ("permessage-deflate; client_max_window_bits"); a server
+        // that does not take it answers without the extension and the connection runs uncompressed.
+        webSocket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
 
         // Keeps the status of a refused upgrade, so a 401 can be told apart from other refusals.
         webSocket.Options.CollectHttpResponseDetails = true;
@@ -223,40 +230,7 @@ internal sealed partial class RpcClient : IAsyncDisposable
     {
         while (true)
         {
-            int length = 0;
-            ValueWebSocketReceiveResult received;
-            try
-            {
-                do
-                {
-                    if (length == _receiveBuffer.Length)
-                    {
-                        Array.Resize(ref _receiveBuffer, _receiveBuffer.Length * 2);
-                    }
-
-                    received = await _webSocket!.ReceiveAsync(_receiveBuffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                    length += received.Count;
-                }
-                while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
-            }
-            catch (Exception exception) when (IsTransportFailure(exception))
-            {
-                throw new RpcConnectionException($"connection to {_url} failed while waiting for the answer: {RpcConnectionException.Describe(exception)}", exception);
-            }
-
-            if (received.MessageType == WebSocketMessageType.Close)
-            {
-                string reason = _webSocket.CloseStatus is WebSocketCloseStatus status
-                    ? $"{(int)status}{(string.IsNullOrEmpty(_webSocket.CloseStatusDescription) ? "" : " " + _webSocket.CloseStatusDescription)}"
-                    : "no close code";
-                throw new RpcConnectionException($"{_url} closed the connection before answering (close {reason})");
-            }
-
-            RpcAnswer? answer = RpcAnswer.TryParse(_receiveBuffer.AsSpan(0, length));
-            if (answer is null)
-            {
-                throw new RpcConnectionException($"{_url} sent a message that is not JSON: {Truncate(Encoding.UTF8.GetString(_receiveBuffer, 0, length))}");
-            }
+            RpcAnswer answer = await ReceiveMessageAsync(cancellationToken).ConfigureAwait(false);
 
             // A server-initiated notification (it has a method) is not an answer to anything we sent.
             if (answer.Root.ValueKind == JsonValueKind.Object && answer.Root.TryGetProperty("method"u8, out _))
@@ -266,6 +240,53 @@ internal sealed partial class RpcClient : IAsyncDisposable
 
             return answer;
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>WebSocket only: over HTTP nothing arrives but answers to POSTs.</remarks>
+    public Task SendMessageAsync(byte[] message, CancellationToken cancellationToken) =>
+        _webSocket is not null ? SendAsync(message, cancellationToken) : throw new InvalidOperationException("Over HTTP a message is a POST: use CallAsync.");
+
+    /// <inheritdoc/>
+    /// <remarks>WebSocket only: over HTTP nothing arrives but answers to POSTs.</remarks>
+    public async Task<RpcAnswer> ReceiveMessageAsync(CancellationToken cancellationToken)
+    {
+        if (_webSocket is null)
+        {
+            throw new InvalidOperationException("Over HTTP a message is a POST: use CallAsync.");
+        }
+
+        int length = 0;
+        ValueWebSocketReceiveResult received;
+        try
+        {
+            do
+            {
+                if (length == _receiveBuffer.Length)
+                {
+                    Array.Resize(ref _receiveBuffer, _receiveBuffer.Length * 2);
+                }
+
+                received = await _webSocket.ReceiveAsync(_receiveBuffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                length += received.Count;
+            }
+            while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
+        }
+        catch (Exception exception) when (IsTransportFailure(exception))
+        {
+            throw new RpcConnectionException($"connection to {_url} failed while waiting for the answer: {RpcConnectionException.Describe(exception)}", exception);
+        }
+
+        if (received.MessageType == WebSocketMessageType.Close)
+        {
+            string reason = _webSocket.CloseStatus is WebSocketCloseStatus status
+                ? $"{(int)status}{(string.IsNullOrEmpty(_webSocket.CloseStatusDescription) ? "" : " " + _webSocket.CloseStatusDescription)}"
+                : "no close code";
+            throw new RpcConnectionException($"{_url} closed the connection before answering (close {reason})");
+        }
+
+        return RpcAnswer.TryParse(_receiveBuffer.AsSpan(0, length))
+            ?? throw new RpcConnectionException($"{_url} sent a message that is not JSON: {Truncate(Encoding.UTF8.GetString(_receiveBuffer, 0, length))}");
     }
 
     /// <summary>The exceptions a broken, refused or unreachable connection throws (the cancellation of a wait is not one of them).</summary>

@@ -1,4 +1,4 @@
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
 /// The transport failed: the server could not be reached, refused the upgrade, or the

@@ -1,20 +1,14 @@
+using System.Diagnostics;
 using System.Globalization;
-using CameraRpc.Server.Platform;
 
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
-/// Finds the local process listening on a TCP port and reads its CPU time from <c>/proc</c>,
-/// so a benchmark can be given per server-core-second. Linux only; elsewhere every answer is "unknown".
+/// Finds the local process listening on a TCP port (through <c>/proc</c>, Linux only) and reads its CPU
+/// time (<see cref="Process.TotalProcessorTime"/>), so a benchmark can be given per server-core-second.
 /// </summary>
 internal static class ServerProcessCpu
 {
-    /// <summary>
-    /// The kernel reports <c>utime</c>/<c>stime</c> in USER_HZ ticks, which is 100 on every Linux
-    /// architecture the executable ships for (sysconf(_SC_CLK_TCK) would need a P/Invoke for a constant).
-    /// </summary>
-    private const double TicksPerSecond = 100;
-
     /// <summary>True for 127.0.0.0/8, ::1 and <c>localhost</c>: only then can the server's process be on this machine.</summary>
     public static bool IsLocalHost(Uri url) =>
         url.IsLoopback || (System.Net.IPAddress.TryParse(url.DnsSafeHost, out System.Net.IPAddress? address) && System.Net.IPAddress.IsLoopback(address));
@@ -67,30 +61,13 @@ internal static class ServerProcessCpu
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-
-            // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are fixed.
-            int close = stat.LastIndexOf(')');
-            if (close < 0)
-            {
-                return null;
-            }
-
-            string[] fields = stat[(close + 2)..].Split(' ');
-
-            // fields[0] is field 3 (state), so utime (field 14) is fields[11] and stime (15) is fields[12].
-            if (fields.Length > 12
-                && long.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out long userTicks)
-                && long.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out long systemTicks))
-            {
-                return (userTicks + systemTicks) / TicksPerSecond;
-            }
+            using Process process = Process.GetProcessById(pid);
+            return process.TotalProcessorTime.TotalSeconds;
         }
-        catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
         {
-            // The process is gone or not readable.
+            // The process is gone (ArgumentException, InvalidOperationException) or not ours to read.
+            return null;
         }
-
-        return null;
     }
 }

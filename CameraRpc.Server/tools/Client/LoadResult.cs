@@ -1,4 +1,4 @@
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>Every figure of one load run. Request counts cover only requests sent during the measurement.</summary>
 internal sealed class LoadResult
@@ -13,6 +13,9 @@ internal sealed class LoadResult
 
     /// <summary>Open connections that ended before the run did (closed by the server or broken).</summary>
     public required int ConnectionsDropped { get; init; }
+
+    /// <summary>Connections on which the server accepted permessage-deflate (only <c>--compression</c> offers it).</summary>
+    public int ConnectionsCompressed { get; init; }
 
     /// <summary>Wall time of the whole connect phase.</summary>
     public required TimeSpan ConnectPhase { get; init; }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 internal sealed partial class LoadGenerator
 {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>One message the server sent back: its exact text and the parsed JSON.</summary>
 internal sealed class RpcAnswer

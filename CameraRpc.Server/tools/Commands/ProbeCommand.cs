@@ -3,10 +3,10 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Cli;
 
-namespace CameraRpc.Server.Commands;
+namespace CameraRpc.Server.Tools.Commands;
 
 /// <summary>
 /// <c>probe [--url URL] [--simple]</c>: the operator's smoke test of a live server, printing one
@@ -45,13 +45,13 @@ internal static class ProbeCommand
         {
             await stderr.WriteLineAsync($"probe: {error}").ConfigureAwait(false);
             await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         if (!BearerToken.TryParse(authTokenVariable, out string? authToken, out error))
         {
             await stderr.WriteLineAsync($"probe: {error}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            return ExitCodes.UsageError;
         }
 
         // The ✅/❌/🎉 marks must survive a Windows-style or ASCII console default.
@@ -85,7 +85,7 @@ internal static class ProbeCommand
         int failed = checks.Count(passed => !passed);
         await stdout.WriteLineAsync().ConfigureAwait(false);
         await stdout.WriteLineAsync(failed == 0 ? "🎉 All tests passed!" : $"❌ {failed} of {checks.Count} checks failed").ConfigureAwait(false);
-        return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
+        return failed == 0 ? ExitCodes.Success : ExitCodes.ProbeFailed;
     }
 
     /// <summary>Reads the command line; the error names what is wrong.</summary>

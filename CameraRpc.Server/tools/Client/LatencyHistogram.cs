@@ -1,4 +1,4 @@
-namespace CameraRpc.Server.Client;
+namespace CameraRpc.Server.Tools.Client;
 
 /// <summary>
 /// An HDR-style latency histogram in microseconds: log-linear buckets with 2 significant
