@@ -458,14 +458,12 @@
   function paramsEditor(params, action) {
     const form = el('form', { className: 'call-form' });
     const modeName = uniqueId('mode');
-    const byNameId = uniqueId('by-name');
-    const rawId = uniqueId('raw');
-    const byName = el('input', { type: 'radio', name: modeName, id: byNameId, value: 'name', checked: true });
-    const raw = el('input', { type: 'radio', name: modeName, id: rawId, value: 'raw' });
+    const byName = el('input', { type: 'radio', name: modeName, value: 'name', checked: true });
+    const raw = el('input', { type: 'radio', name: modeName, value: 'raw' });
     const mode = el('fieldset', { className: 'mode' },
       el('legend', { textContent: 'Params' }),
-      byName, el('label', { for: byNameId, textContent: 'by name' }),
-      raw, el('label', { for: rawId, textContent: 'raw JSON' }));
+      el('label', { className: 'choice' }, byName, ' by name'),
+      el('label', { className: 'choice' }, raw, ' raw JSON'));
 
     const fields = params.map(p => {
       const id = uniqueId('param');

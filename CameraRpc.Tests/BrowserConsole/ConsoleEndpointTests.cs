@@ -49,7 +49,11 @@ public sealed partial class ConsoleEndpointTests : SharedServerFixture
             HttpAnswer other = await HttpExchange.SendAsync(HttpMethod.Get, Server.HttpUri(path), null, cancellationToken,
                 new Dictionary<string, string> { ["If-None-Match"] = "\"something-else\"" });
 
+            HttpAnswer listed = await HttpExchange.SendAsync(HttpMethod.Get, Server.HttpUri(path), null, cancellationToken,
+                new Dictionary<string, string> { ["If-None-Match"] = "\"older\", W/" + etag });
+
             again.Status.Should().Be(304, "{0} has not changed", path);
+            listed.Status.Should().Be(304, "If-None-Match may list several ETags, weak ones compared weakly (RFC 9110 section 13.1.2)");
             again.Body.Should().BeEmpty();
             again.Headers.GetValues("Content-Security-Policy").Should().Equal([ContentSecurityPolicy], "a 304 carries the headers too");
             other.Status.Should().Be(200, "another ETag is another version");

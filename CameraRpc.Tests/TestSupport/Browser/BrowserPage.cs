@@ -56,6 +56,10 @@ public sealed class BrowserPage : IAsyncDisposable
         await WaitForAsync($"location.href === {Js(uri.ToString())} && document.readyState === 'complete'", "the page to load", cancellationToken);
     }
 
+    /// <summary>Runs <paramref name="source"/> in every document this page loads from now on, before the document's own scripts.</summary>
+    public Task AddScriptOnNewDocumentAsync(string source, CancellationToken cancellationToken) =>
+        SendAsync("Page.addScriptToEvaluateOnNewDocument", new JsonObject { ["source"] = source }, cancellationToken);
+
     /// <summary>Evaluates <paramref name="expression"/> (awaiting a promise) and returns its value as JSON.</summary>
     public async Task<JsonNode?> EvaluateAsync(string expression, CancellationToken cancellationToken)
     {
