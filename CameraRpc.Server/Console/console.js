@@ -316,6 +316,8 @@
       const early = earlyEvents.get(params.subscription) || [];
       early.push(params);
       earlyEvents.set(params.subscription, early.slice(-EVENTS_SHOWN));
+      // Events of a subscription the page never learns of (made elsewhere, or ended) are not kept.
+      if (earlyEvents.size > 16) earlyEvents.delete(earlyEvents.keys().next().value);
     }
   }
 
@@ -602,12 +604,27 @@
     return el('div', { className: 'answer error' }, el('p', { className: 'meta', textContent: 'not sent or not answered: ' + error.message }));
   }
 
+  /**
+   * Every call the page makes goes through here: it lands in the history, and an rpc.subscribe that
+   * succeeds (from a topic's form, rpc.subscribe's own form or a re-run) gets its events shown.
+   */
+  async function tracked(method, params) {
+    const answer = await call(method, params);
+    addHistory({ kind: 'call', method, params, response: answer.response, duration: answer.duration });
+    if (method === 'rpc.subscribe' && typeof answer.response.result === 'string') {
+      const named = params && !Array.isArray(params) && typeof params === 'object';
+      const topic = named ? params.topic : Array.isArray(params) ? params[0] : undefined;
+      const topicParams = named ? params.params : Array.isArray(params) ? params[1] : undefined;
+      showSubscription(String(topic), topicParams, answer.response.result);
+    }
+    return answer;
+  }
+
   async function runCall(method, params, target) {
     target.replaceChildren(el('p', { className: 'muted', textContent: 'Waiting for the answer…' }));
     try {
-      const { response, duration } = await call(method, params);
+      const { response, duration } = await tracked(method, params);
       target.replaceChildren(answerView(response, duration));
-      addHistory({ kind: 'call', method, params, response, duration });
     } catch (error) {
       target.replaceChildren(failureView(error));
     }
@@ -631,8 +648,7 @@
           const { response, duration } = await sendBatch(entry.batch);
           addHistory({ kind: 'batch', batch: entry.batch, response, duration });
         } else {
-          const { response, duration } = await call(entry.method, entry.params);
-          addHistory({ kind: 'call', method: entry.method, params: entry.params, response, duration });
+          await tracked(entry.method, entry.params);
         }
       } catch (error) {
         result.replaceChildren(failureView(error));
@@ -698,22 +714,22 @@
     if (params !== undefined) request.params = params;
     let answer;
     try {
-      answer = await call('rpc.subscribe', request);
+      answer = await tracked('rpc.subscribe', request);
     } catch (error) {
       status.textContent = 'Not subscribed: ' + error.message;
       return;
     }
-    const response = answer.response;
-    addHistory({ kind: 'call', method: 'rpc.subscribe', params: request, response, duration: answer.duration });
-    if (response.error) {
-      const e = response.error;
+    const e = answer.response.error;
+    if (e) {
       status.textContent = 'Not subscribed: error ' + e.code + ' ' + e.message + ('data' in e ? ' ' + compact(e.data) : '');
-      return;
     }
-    const view = subscriptionView(topic.name, params, response.result);
-    subscriptions.set(response.result, view);
-    for (const params of earlyEvents.get(response.result) || []) view.event(params);
-    earlyEvents.delete(response.result);
+  }
+
+  function showSubscription(topic, params, id) {
+    const view = subscriptionView(topic, params, id);
+    subscriptions.set(id, view);
+    for (const early of earlyEvents.get(id) || []) view.event(early);
+    earlyEvents.delete(id);
   }
 
   function subscriptionView(topic, params, id) {
@@ -758,14 +774,15 @@
 
     unsubscribe.addEventListener('click', async () => {
       if (ended) return;
-      subscriptions.delete(id);
+      unsubscribe.disabled = true;
       try {
-        const answer = await call('rpc.unsubscribe', { subscription: id });
-        addHistory({ kind: 'call', method: 'rpc.unsubscribe', params: { subscription: id }, response: answer.response, duration: answer.duration });
+        // Events may still come until the answer; after it, none (CONTRACT section 6).
+        await tracked('rpc.unsubscribe', { subscription: id });
         finish('unsubscribed');
       } catch (error) {
         finish(error.message);
       }
+      subscriptions.delete(id);
     });
 
     remove.addEventListener('click', () => {

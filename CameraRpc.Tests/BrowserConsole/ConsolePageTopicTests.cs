@@ -58,7 +58,7 @@ public sealed class ConsolePageTopicTests : BrowserFixture
           };
           window.scriptedAnswer = m => {
             if (m.method === 'rpc.discover') return { jsonrpc: '2.0', result: discover, id: m.id };
-            if (m.method === 'rpc.subscribe') return { jsonrpc: '2.0', result: 'sub-1', id: m.id };
+            if (m.method === 'rpc.subscribe') return { jsonrpc: '2.0', result: 'sub-' + (window.scriptedSent.filter(s => s.method === 'rpc.subscribe').length), id: m.id };
             if (m.method === 'rpc.unsubscribe') return { jsonrpc: '2.0', result: true, id: m.id };
             return { jsonrpc: '2.0', result: null, id: m.id };
           };
@@ -119,6 +119,10 @@ public sealed class ConsolePageTopicTests : BrowserFixture
         shown[5].Should().Be("end: seq 7 · ended by the server: overflow", "the end reason is shown");
         (await page.TextAsync($"{Card}.querySelector('.sub-state').textContent", cancellationToken)).Should().Be("ended: overflow");
         (await page.EvaluateAsync($"{Card}.dataset.events", cancellationToken))!.GetValue<string>().Should().Be("3");
+
+        await page.EvaluateAsync("[...document.querySelectorAll('#history .history-entry')].find(e => e.textContent.includes('rpc.subscribe')).querySelector('button').click()", cancellationToken);
+        string again = "document.querySelector('.subscription[data-subscription=\"sub-2\"]')";
+        await page.WaitForAsync($"{again} !== null && {again}.dataset.state === 'live' && {again}.dataset.topic === 'camera.events'", "the re-run subscription's own view", cancellationToken);
         page.Errors.Should().BeEmpty();
     }
 
