@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Net;
 using CameraRpc.Protocol;
 using CameraRpc.Server.Logging;
+using CameraRpc.Server.Transport;
 
 namespace CameraRpc.Server.Endpoints;
 
@@ -36,37 +36,25 @@ internal sealed class HttpRpcEndpoint
             return (0, 0);
         }
 
-        byte[] body = ArrayPool<byte>.Shared.Rent(request.ContentLength64 > 0 ? (int)request.ContentLength64 + 1 : 4096);
+        var body = new MessageAssembler(_maxMessageBytes);
+        body.Begin(request.ContentLength64 > 0 ? (int)request.ContentLength64 + 1 : 4096);
         RpcResponseBuffer answer = RpcResponseBuffer.Rent();
         try
         {
-            int length = 0;
             Stream input = request.InputStream;
-            while (true)
+            while (body.TryGetSpace(out Memory<byte> space))
             {
-                if (length == body.Length)
-                {
-                    if (length > _maxMessageBytes)
-                    {
-                        break;
-                    }
-
-                    byte[] grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)body.Length * 2, (long)_maxMessageBytes + 1));
-                    body.AsSpan(0, length).CopyTo(grown);
-                    ArrayPool<byte>.Shared.Return(body);
-                    body = grown;
-                }
-
-                int read = await input.ReadAsync(body.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                int read = await input.ReadAsync(space, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
-                length += read;
+                body.Advance(read);
             }
 
-            if (length > _maxMessageBytes)
+            int length = body.Length;
+            if (body.IsOverLimit)
             {
                 await HttpResponses.WriteTextAsync(context, 413, $"Request body larger than {_maxMessageBytes} bytes").ConfigureAwait(false);
                 return (length, 0);
@@ -76,11 +64,11 @@ internal sealed class HttpRpcEndpoint
             string? client = _log.IsEnabled(LogLevel.Info) ? request.RemoteEndPoint?.ToString() ?? "unknown" : null;
             if (client is not null)
             {
-                _log.Received(client, body.AsSpan(0, length));
+                _log.Received(client, body.Message.Span);
             }
 
             var rpcContext = new RpcContext(_dispatcher, connectionId, request.RemoteEndPoint, sink: null);
-            bool answered = await _dispatcher.DispatchAsync(body.AsMemory(0, length), answer, rpcContext, cancellationToken).ConfigureAwait(false);
+            bool answered = await _dispatcher.DispatchAsync(body.Message, answer, rpcContext, cancellationToken).ConfigureAwait(false);
             if (!answered)
             {
                 await HttpResponses.WriteAsync(context, 204, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
@@ -97,7 +85,7 @@ internal sealed class HttpRpcEndpoint
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(body);
+            body.Release();
             RpcResponseBuffer.Return(answer);
         }
     }
