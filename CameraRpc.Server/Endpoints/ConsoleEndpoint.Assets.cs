@@ -1,39 +1,29 @@
-using System.Net;
 using System.Globalization;
+using System.Net;
 using System.Text;
 
 namespace CameraRpc.Server.Endpoints;
 
-internal static partial class ConsoleEndpoint
+internal sealed partial class ConsoleEndpoint
 {
     private const string PathPlaceholder = "{{RPC_PATH}}";
 
     // Loaded on first request, then kept: a server whose console is never opened never reads them
-    // (the resources stay in the executable's unmapped pages, out of RSS). Two first requests racing
+    // (the resources stay in the executable's untouched pages, out of RSS). Two first requests racing
     // may both load; they build the same bytes and one wins, which is harmless.
-    private static ConsoleAsset? s_style;
-    private static ConsoleAsset? s_script;
-    private static ConsoleAsset? s_page;
+    private ConsoleAsset? _style;
+    private ConsoleAsset? _script;
+    private ConsoleAsset? _page;
 
-    private static ConsoleAsset Style => s_style ??= Load("console.css", "text/css; charset=utf-8");
+    private ConsoleAsset Style => _style ??= Load("console.css", "text/css; charset=utf-8");
 
-    private static ConsoleAsset Script => s_script ??= Load("console.js", "text/javascript; charset=utf-8");
+    private ConsoleAsset Script => _script ??= Load("console.js", "text/javascript; charset=utf-8");
 
-    /// <summary>The page with <c>--path</c> filled in (a server has one path; in-process tests may host several).</summary>
-    private static ConsoleAsset Page(string rpcPath)
-    {
-        ConsoleAsset? page = Volatile.Read(ref s_page);
-        if (page is not null && page.RpcPath == rpcPath)
-        {
-            return page;
-        }
-
-        string template = Encoding.UTF8.GetString(ReadResource("index.html"));
-        byte[] body = Encoding.UTF8.GetBytes(template.Replace(PathPlaceholder, WebUtility.HtmlEncode(rpcPath), StringComparison.Ordinal));
-        page = new ConsoleAsset(body, "text/html; charset=utf-8", rpcPath);
-        Volatile.Write(ref s_page, page);
-        return page;
-    }
+    /// <summary>The page with <c>--path</c> filled in, HTML-escaped.</summary>
+    private ConsoleAsset Page => _page ??= new ConsoleAsset(
+        Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(ReadResource("index.html"))
+            .Replace(PathPlaceholder, WebUtility.HtmlEncode(rpcPath), StringComparison.Ordinal)),
+        "text/html; charset=utf-8");
 
     private static ConsoleAsset Load(string name, string contentType) => new(ReadResource(name), contentType);
 
@@ -63,11 +53,8 @@ internal static partial class ConsoleEndpoint
     }
 
     /// <summary>One served file: its bytes, content type and strong ETag (from a fingerprint of the bytes).</summary>
-    private sealed class ConsoleAsset(byte[] body, string contentType, string? rpcPath = null)
+    private sealed class ConsoleAsset(byte[] body, string contentType)
     {
-        /// <summary>The <c>--path</c> filled into the page; null for the assets that have none.</summary>
-        public string? RpcPath { get; } = rpcPath;
-
         public byte[] Body { get; } = body;
 
         public string ContentType { get; } = contentType;

@@ -8,12 +8,14 @@ namespace CameraRpc.Server.Endpoints;
 /// nothing secret); what it calls is guarded by the WebSocket endpoint's token and Origin rules.
 /// </summary>
 /// <remarks>
-/// Every answer carries the headers section 9 names: a Content-Security-Policy that lets the page load
-/// only its own script and style (no inline code anywhere) and talk only to this origin, no framing,
-/// no sniffing and no referrer. <c>Cache-Control: no-cache</c> with a strong <c>ETag</c>: a browser
-/// revalidates on each load and gets a 304 until the executable is replaced by one with another page.
+/// The router sends it <c>GET</c> and <c>HEAD</c> of <see cref="Serves"/>'s paths. Every answer carries
+/// the headers section 9 names: a Content-Security-Policy that lets the page load only its own script
+/// and style (no inline code anywhere) and talk only to this origin, no framing, no sniffing and no
+/// referrer. <c>Cache-Control: no-cache</c> with a strong <c>ETag</c>: a browser revalidates on each
+/// load and gets a 304 until the executable is replaced by one with another page. Thread-safe.
 /// </remarks>
-internal static partial class ConsoleEndpoint
+/// <param name="rpcPath">The JSON-RPC path (<c>--path</c>) the page connects to.</param>
+internal sealed partial class ConsoleEndpoint(string rpcPath) : IHttpEndpoint
 {
     public const string PagePath = "/";
     public const string StylePath = "/console/console.css";
@@ -26,23 +28,16 @@ internal static partial class ConsoleEndpoint
     /// <summary>True for the paths this endpoint answers.</summary>
     public static bool Serves(string path) => path is PagePath or StylePath or ScriptPath;
 
-    /// <summary>Answers <c>GET</c> and <c>HEAD</c> of <paramref name="path"/>; <paramref name="rpcPath"/> (<c>--path</c>) is what the page connects to.</summary>
-    public static Task HandleAsync(HttpListenerContext context, string path, string rpcPath)
+    public Task HandleAsync(HttpListenerContext context)
     {
-        HttpListenerResponse response = context.Response;
-        if (context.Request.HttpMethod is not ("GET" or "HEAD"))
-        {
-            response.AddHeader("Allow", "GET, HEAD");
-            return HttpResponses.WriteTextAsync(context, 405, "Method Not Allowed");
-        }
-
-        ConsoleAsset asset = path switch
+        ConsoleAsset asset = context.Request.Url?.AbsolutePath switch
         {
             StylePath => Style,
             ScriptPath => Script,
-            _ => Page(rpcPath),
+            _ => Page,
         };
 
+        HttpListenerResponse response = context.Response;
         response.AddHeader("Content-Security-Policy", ContentSecurityPolicy);
         response.AddHeader("X-Content-Type-Options", "nosniff");
         response.AddHeader("X-Frame-Options", "DENY");

@@ -39,4 +39,17 @@ internal static class HttpResponses
     /// <summary>A status with a short plain-text explanation (for people reading it with curl).</summary>
     public static Task WriteTextAsync(HttpListenerContext context, int status, string text) =>
         WriteAsync(context, status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text + "\n"));
+
+    /// <summary>Drops the response without an answer (the connection is reset).</summary>
+    public static void Abort(HttpListenerContext context)
+    {
+        try
+        {
+            context.Response.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
 }

@@ -1,33 +1,82 @@
 using System.Net;
 using CameraRpc.Protocol;
+using CameraRpc.Server.Hosting;
 using CameraRpc.Server.Logging;
+using CameraRpc.Server.Metrics;
+using CameraRpc.Server.Security;
 using CameraRpc.Server.Transport;
 
 namespace CameraRpc.Server.Endpoints;
 
 /// <summary>
-/// <c>POST {path}</c>: JSON-RPC over HTTP. 200 with the answer, 204 when the body held only
-/// notifications, 413 for a body over <c>--max-message-bytes</c>.
+/// <c>POST {path}</c>: JSON-RPC over HTTP. Admission (origin 403, token 401), then 200 with the answer,
+/// 204 when the body held only notifications, 413 for a body over <c>--max-message-bytes</c>.
 /// </summary>
 /// <remarks>
 /// HTTP cannot carry server push, so the calls get an <see cref="RpcContext"/> without a notification
-/// sink (<see cref="RpcContext.CanNotify"/> is false).
+/// sink (<see cref="RpcContext.CanNotify"/> is false). The calls in flight are counted and can be
+/// cancelled all at once, for the <see cref="Hosting.ShutdownCoordinator"/>.
 /// </remarks>
-internal sealed class HttpRpcEndpoint
+internal sealed class HttpRpcEndpoint : IHttpEndpoint
 {
     private readonly RpcDispatcher _dispatcher;
+    private readonly ConnectionRegistry _connections;
+    private readonly RequestAuthorizer _authorizer;
     private readonly ServerLog _log;
+    private readonly ServerMetrics _metrics;
     private readonly int _maxMessageBytes;
+    private readonly CancellationTokenSource _calls = new(); // cancelled when shutdown stops waiting for HTTP calls
+    private int _callsInFlight;
 
-    public HttpRpcEndpoint(RpcDispatcher dispatcher, ServerLog log, int maxMessageBytes)
+    public HttpRpcEndpoint(
+        RpcDispatcher dispatcher, ConnectionRegistry connections, RequestAuthorizer authorizer, ServerLog log, ServerMetrics metrics, int maxMessageBytes)
     {
         _dispatcher = dispatcher;
+        _connections = connections;
+        _authorizer = authorizer;
         _log = log;
+        _metrics = metrics;
         _maxMessageBytes = maxMessageBytes;
     }
 
+    /// <summary>Requests being read or answered now (counted from admission to the answer).</summary>
+    public int CallsInFlight => Volatile.Read(ref _callsInFlight);
+
+    /// <summary>Cancels the calls in flight, and every later one (shutdown stops waiting for them).</summary>
+    public void CancelCalls() => _calls.Cancel();
+
+    public async Task HandleAsync(HttpListenerContext context)
+    {
+        if (!await AdmitAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _callsInFlight);
+        try
+        {
+            (int received, int sent) = await AnswerAsync(context, _connections.NextId(), _calls.Token).ConfigureAwait(false);
+            _metrics.AddReceivedBytes(received);
+            _metrics.AddSentBytes(sent);
+        }
+        catch (Exception exception) when (_calls.IsCancellationRequested && exception is OperationCanceledException or IOException or HttpListenerException)
+        {
+            // Shutdown ran out of time while the request was still arriving (its read ends with one of
+            // these when the listener stops): there is no call to answer, and nothing went wrong.
+            HttpResponses.Abort(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInFlight);
+        }
+    }
+
+    /// <summary>Admission: every check a POST must pass before its body is read; answers its own refusal.</summary>
+    private Task<bool> AdmitAsync(HttpListenerContext context) =>
+        CallerCheck.PassesAsync(context, _authorizer, _log, allowQueryToken: false);
+
     /// <summary>Answers one POST; returns the request and answer sizes for the metrics.</summary>
-    public async Task<(int Received, int Sent)> HandleAsync(HttpListenerContext context, long connectionId, CancellationToken cancellationToken)
+    private async Task<(int Received, int Sent)> AnswerAsync(HttpListenerContext context, long connectionId, CancellationToken cancellationToken)
     {
         HttpListenerRequest request = context.Request;
         if (request.ContentLength64 > _maxMessageBytes)

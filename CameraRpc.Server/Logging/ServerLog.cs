@@ -108,6 +108,8 @@ internal sealed partial class ServerLog : IRpcLogger
         }
     }
 
+    // Free-text lines: Transport/ still writes through these until its events are named
+    // (ServerLog.Transport.cs); new code adds an event method instead.
     public void Debug(string message) => Log(LogLevel.Debug, message);
 
     public void Info(string message) => Log(LogLevel.Info, message);

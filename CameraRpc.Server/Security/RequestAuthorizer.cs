@@ -37,9 +37,6 @@ internal sealed class RequestAuthorizer
         }
     }
 
-    /// <summary>True when <c>--auth-token</c> is set.</summary>
-    public bool RequiresToken => _token is not null;
-
     /// <summary>True when the request carries the token (or none is required).</summary>
     public bool IsAuthenticated(HttpListenerRequest request, bool allowQueryToken)
     {
