@@ -255,6 +255,14 @@
     });
   }
 
+  /** Sends a notification (no id): the server never answers one, not even with an error. */
+  function notify(method, params) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) throw new Error('not connected');
+    const request = { jsonrpc: '2.0', method };
+    if (params !== undefined) request.params = params;
+    socket.send(JSON.stringify(request));
+  }
+
   /** Sends a batch as typed; resolves with { response, duration } (response undefined when none is due). */
   function sendBatch(batch) {
     return new Promise((resolve, reject) => {
@@ -402,12 +410,13 @@
   function renderMethod(method) {
     const params = Array.isArray(method.params) ? method.params : [];
     const result = el('div', { className: 'result', 'aria-live': 'polite' });
-    const editor = paramsEditor(params, 'Call');
+    const editor = paramsEditor(params, 'Call', 'Notify');
     editor.form.addEventListener('submit', async event => {
       event.preventDefault();
       const read = editor.read();
       if (!read.ok) return;
-      await runCall(method.name, read.params, result);
+      if (event.submitter && event.submitter.value === 'notify') runNotify(method.name, read.params, result);
+      else await runCall(method.name, read.params, result);
     });
     methodForms.set(method.name, editor);
     return el('details', { className: 'item method', 'data-method': method.name },
@@ -457,7 +466,7 @@
    * A form that takes params by name (one JSON input per parameter) or as raw JSON. read() validates
    * every input and answers { ok, params } where params is undefined when nothing was given.
    */
-  function paramsEditor(params, action) {
+  function paramsEditor(params, action, extraAction) {
     const form = el('form', { className: 'call-form' });
     const modeName = uniqueId('mode');
     const byName = el('input', { type: 'radio', name: modeName, value: 'name', checked: true });
@@ -503,8 +512,12 @@
     byName.addEventListener('change', showMode);
     raw.addEventListener('change', showMode);
 
-    const submit = el('button', { type: 'submit', textContent: action });
-    form.append(mode, byNameBox, rawBox, submit);
+    const submit = el('button', { type: 'submit', textContent: action, value: 'call' });
+    const buttons = el('div', { className: 'row' }, submit);
+    if (extraAction) {
+      buttons.append(el('button', { type: 'submit', className: 'secondary', textContent: extraAction, value: 'notify', title: 'Sent without an id: the server runs it and never answers' }));
+    }
+    form.append(mode, byNameBox, rawBox, buttons);
 
     function invalid(input, error, message) {
       input.setAttribute('aria-invalid', 'true');
@@ -582,7 +595,7 @@
   function answerView(response, duration) {
     const timing = el('span', { className: 'rtt', textContent: ms(duration) });
     if (response === undefined) {
-      return el('div', { className: 'answer ok' }, el('p', { className: 'meta' }, 'no answer (notifications only) · ', timing));
+      return el('div', { className: 'answer ok' }, el('p', { className: 'meta', textContent: 'sent: notifications get no answer' }));
     }
     if (Array.isArray(response)) {
       return el('div', { className: 'answer ok' },
@@ -620,6 +633,16 @@
     return answer;
   }
 
+  function runNotify(method, params, target) {
+    try {
+      notify(method, params);
+      target.replaceChildren(el('div', { className: 'answer ok' }, el('p', { className: 'meta', textContent: 'notification sent: the server sends no answer to one' })));
+      addHistory({ kind: 'notification', method, params, response: undefined, duration: 0 });
+    } catch (error) {
+      target.replaceChildren(failureView(error));
+    }
+  }
+
   async function runCall(method, params, target) {
     target.replaceChildren(el('p', { className: 'muted', textContent: 'Waiting for the answer…' }));
     try {
@@ -631,14 +654,15 @@
   }
 
   function outcomeText(response) {
-    if (response === undefined) return 'no answer';
+    if (response === undefined) return 'sent';
     if (Array.isArray(response)) return response.length + ' answer(s)';
     return response.error ? 'error ' + response.error.code : 'ok';
   }
 
   function addHistory(entry) {
     const isBatch = entry.kind === 'batch';
-    const title = isBatch ? 'batch of ' + entry.batch.length : entry.method;
+    const isNotification = entry.kind === 'notification';
+    const title = isBatch ? 'batch of ' + entry.batch.length : entry.method + (isNotification ? ' (notification)' : '');
     const request = isBatch ? compact(entry.batch) : compact(entry.params);
     const result = el('div', { className: 'result' }, answerView(entry.response, entry.duration));
     const rerun = el('button', { type: 'button', textContent: 'Re-run', 'aria-label': 'Re-run ' + title });
@@ -647,6 +671,9 @@
         if (isBatch) {
           const { response, duration } = await sendBatch(entry.batch);
           addHistory({ kind: 'batch', batch: entry.batch, response, duration });
+        } else if (isNotification) {
+          notify(entry.method, entry.params);
+          addHistory(entry);
         } else {
           await tracked(entry.method, entry.params);
         }
@@ -851,36 +878,47 @@
       g.fillStyle = colour('--chart-background');
       g.fillRect(0, 0, width, height);
 
+      // The plot area leaves a band at the top for the labels.
       const pad = 8;
+      const top = 24;
+      const plotHeight = height - top - pad;
+      const yOf = (value, max) => top + plotHeight - plotHeight * (value / max);
       g.strokeStyle = colour('--chart-grid');
       g.lineWidth = 1;
       for (let i = 0; i <= 4; i++) {
-        const y = Math.round(pad + (height - 2 * pad) * i / 4) + 0.5;
+        const y = Math.round(top + plotHeight * i / 4) + 0.5;
         g.beginPath();
         g.moveTo(pad, y);
         g.lineTo(width - pad, y);
         g.stroke();
       }
 
-      // Each series on its own scale (calls per second and connections differ by orders of magnitude).
-      const series = (key, stroke) => {
+      // Each series on its own scale (calls per second and connections differ by orders of magnitude),
+      // its top value written in its colour; the samples spread over the width until the window is full.
+      const step = (width - 2 * pad) / Math.min(Math.max(samples.length, 2) - 1, CHART_SAMPLES - 1);
+      const x0 = width - pad - step * (samples.length - 1);
+      g.font = '12px system-ui, sans-serif';
+      g.textBaseline = 'middle';
+      let labelX = pad;
+      const series = (key, stroke, name) => {
         const max = Math.max(1, ...samples.map(s => s[key]));
-        const step = (width - 2 * pad) / (CHART_SAMPLES - 1);
-        const x0 = width - pad - step * (samples.length - 1);
+        const label = name + ' (max ' + (Number.isInteger(max) ? max : max.toFixed(1)) + ')';
+        g.fillStyle = stroke;
+        g.fillText(label, labelX, top / 2);
+        labelX += g.measureText(label).width + 16;
         g.strokeStyle = stroke;
         g.lineWidth = 2;
+        g.lineJoin = 'round';
         g.beginPath();
         samples.forEach((s, i) => {
-          const x = x0 + step * i;
-          const y = height - pad - (height - 2 * pad) * (s[key] / max);
-          if (i === 0) g.moveTo(x, y);
-          else g.lineTo(x, y);
+          if (i === 0) g.moveTo(x0, yOf(s[key], max));
+          else g.lineTo(x0 + step * i, yOf(s[key], max));
         });
-        if (samples.length === 1) g.lineTo(x0 - 2, height - pad - (height - 2 * pad) * (samples[0][key] / max));
+        if (samples.length === 1) g.lineTo(x0 - 2, yOf(samples[0][key], max));
         g.stroke();
       };
-      series('calls', colour('--chart-calls'));
-      series('connections', colour('--chart-connections'));
+      series('calls', colour('--chart-calls'), 'calls/s');
+      series('connections', colour('--chart-connections'), 'connections');
     }
 
     return { figure, add };

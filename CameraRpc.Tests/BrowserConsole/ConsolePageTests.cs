@@ -234,7 +234,8 @@ public sealed class ConsolePageTests : BrowserFixture
         if (Environment.GetEnvironmentVariable("CAMERARPC_UPDATE_SCREENSHOT") == "1")
         {
             // Only on request: an ordinary run leaves the repository as it found it.
-            await File.WriteAllBytesAsync(Path.Combine(RepositoryRoot(), "CameraRpc.Server", "docs", "console.png"), png, cancellationToken);
+            string docs = Directory.CreateDirectory(Path.Combine(RepositoryRoot(), "CameraRpc.Server", "docs")).FullName;
+            await File.WriteAllBytesAsync(Path.Combine(docs, "console.png"), png, cancellationToken);
         }
     }
 

@@ -127,6 +127,23 @@ public sealed class ConsolePageTopicTests : BrowserFixture
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task a_method_can_be_sent_as_a_notification(CancellationToken cancellationToken)
+    {
+        await using BrowserPage page = await OpenScriptedAsync(cancellationToken);
+        string method = ConsolePage.Method("camera.zoom");
+
+        await page.EvaluateAsync(
+            $"(() => {{ const item = {method}; item.open = true; item.querySelector('[data-param=\"level\"]').value = '2'; item.querySelector('button[value=\"notify\"]').click(); }})()",
+            cancellationToken);
+        await page.WaitForAsync($"{method}.querySelector('.result .answer') !== null", "the notification to be sent", cancellationToken);
+
+        (await page.EvaluateAsync("JSON.stringify(window.scriptedSent.find(m => m.method === 'camera.zoom'))", cancellationToken))!.GetValue<string>()
+            .Should().Be("""{"jsonrpc":"2.0","method":"camera.zoom","params":{"level":2}}""", "a notification has no id");
+        (await page.TextAsync($"{method}.querySelector('.result').textContent", cancellationToken)).Should().Contain("no answer", "the page says none will come");
+        (await page.TextAsync("document.querySelector('#history .history-entry').textContent", cancellationToken)).Should().Contain("camera.zoom (notification)");
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task without_x_topics_the_page_says_the_server_lists_none(CancellationToken cancellationToken)
     {
         await using BrowserPage page = await Browser.NewPageAsync(cancellationToken);
