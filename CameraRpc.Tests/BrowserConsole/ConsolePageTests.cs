@@ -175,7 +175,6 @@ public sealed class ConsolePageTests : BrowserFixture
     }
 
     [Test, CancelAfter(60_000)]
-    [Ignore("server.stats lands with the subs branch")]
     public async Task a_server_stats_subscription_streams_events_draws_the_chart_and_stops_on_unsubscribe(CancellationToken cancellationToken)
     {
         await using BrowserPage page = await Browser.NewPageAsync(cancellationToken);
