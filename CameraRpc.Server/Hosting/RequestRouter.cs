@@ -23,16 +23,19 @@ internal sealed class RequestRouter
     private readonly IHttpEndpoint _httpRpc;
     private readonly IHttpEndpoint _health;
     private readonly IHttpEndpoint _metrics;
+    private readonly IHttpEndpoint? _console;
     private readonly ServerLog _log;
 
     /// <param name="rpcPath">The JSON-RPC path (<c>--path</c>).</param>
-    public RequestRouter(string rpcPath, IHttpEndpoint webSocket, IHttpEndpoint httpRpc, IHttpEndpoint health, IHttpEndpoint metrics, ServerLog log)
+    /// <param name="console">The browser console at <c>/</c>; null with <c>--console off</c> (404 there).</param>
+    public RequestRouter(string rpcPath, IHttpEndpoint webSocket, IHttpEndpoint httpRpc, IHttpEndpoint health, IHttpEndpoint metrics, ServerLog log, IHttpEndpoint? console = null)
     {
         _rpcPath = rpcPath;
         _webSocket = webSocket;
         _httpRpc = httpRpc;
         _health = health;
         _metrics = metrics;
+        _console = console;
         _log = log;
     }
 
@@ -56,6 +59,7 @@ internal sealed class RequestRouter
         {
             "/healthz" => ReadOnly(_health, method),
             "/metrics" => ReadOnly(_metrics, method),
+            _ when _console is not null && ConsoleEndpoint.Serves(path) => ReadOnly(_console, method),
             _ => Route.NotFound,
         };
     }

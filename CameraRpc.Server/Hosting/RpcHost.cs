@@ -62,7 +62,8 @@ internal sealed class RpcHost : IAsyncDisposable
             httpRpc: httpRpc,
             health: new HealthEndpoint(Shutdown, _connections),
             metrics: new MetricsEndpoint(metrics),
-            log);
+            log,
+            console: options.Console ? new ConsoleEndpoint(options.Path) : null);
     }
 
     /// <summary>Runs the shutdown, and the signals that ask for it.</summary>

@@ -16,6 +16,7 @@ public sealed class RequestRouterTests
     private static readonly FakeEndpoint s_httpRpc = new("http-rpc");
     private static readonly FakeEndpoint s_health = new("health");
     private static readonly FakeEndpoint s_metrics = new("metrics");
+    private static readonly FakeEndpoint s_console = new("console");
 
     private static RequestRouter Router(string rpcPath = "/ws") =>
         new(rpcPath, s_webSocket, s_httpRpc, s_health, s_metrics, ServerLog.Disabled);
@@ -76,6 +77,34 @@ public sealed class RequestRouterTests
 
         route.Endpoint.Should().BeNull();
         route.Status.Should().Be(404, "paths are matched exactly, case included");
+    }
+
+    [TestCase("/", "GET")]
+    [TestCase("/", "HEAD")]
+    [TestCase("/console/console.css", "GET")]
+    [TestCase("/console/console.js", "HEAD")]
+    public void the_console_page_and_its_assets_reach_the_console_endpoint(string path, string method)
+    {
+        var router = new RequestRouter("/ws", s_webSocket, s_httpRpc, s_health, s_metrics, ServerLog.Disabled, s_console);
+
+        router.Find(path, method, upgrade: false).Endpoint.Should().BeSameAs(s_console, $"{method} {path} is the browser console's (CONTRACT section 9)");
+        router.Find(path, "POST", upgrade: false).Status.Should().Be(405, "the console is read-only");
+        router.Find("/console/other.js", method, upgrade: false).Status.Should().Be(404, "only the console's own files are served");
+    }
+
+    [Test]
+    public void without_a_console_its_paths_are_404()
+    {
+        Router().Find("/", "GET", upgrade: false).Status.Should().Be(404, "--console off answers 404 at /");
+        Router().Find("/console/console.js", "GET", upgrade: false).Status.Should().Be(404, "and at its assets");
+    }
+
+    [Test]
+    public void the_rpc_path_wins_over_the_console()
+    {
+        var router = new RequestRouter("/", s_webSocket, s_httpRpc, s_health, s_metrics, ServerLog.Disabled, s_console);
+
+        router.Find("/", "POST", upgrade: false).Endpoint.Should().BeSameAs(s_httpRpc, "--path / takes / from the console, as it would any fixed path");
     }
 
     [Test]
