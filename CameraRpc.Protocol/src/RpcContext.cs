@@ -34,8 +34,10 @@ public sealed class RpcContext
     /// <param name="connectionId">A number unique to the connection within the process.</param>
     /// <param name="remoteEndPoint">The client's address, or null when unknown.</param>
     /// <param name="sink">Where notifications go; null when the transport cannot push (HTTP).</param>
-    public RpcContext(RpcDispatcher dispatcher, long connectionId, IPEndPoint? remoteEndPoint, IRpcNotificationSink? sink)
+    /// <param name="admission">Scopes and rate limits of the caller; null when the server checks neither.</param>
+    public RpcContext(RpcDispatcher dispatcher, long connectionId, IPEndPoint? remoteEndPoint, IRpcNotificationSink? sink, IRpcCallAdmission? admission = null)
     {
+        Admission = admission;
         ArgumentNullException.ThrowIfNull(dispatcher);
         Dispatcher = dispatcher;
         ConnectionId = connectionId;
@@ -57,6 +59,13 @@ public sealed class RpcContext
 
     /// <summary>The server's log.</summary>
     public IRpcLogger Logger => Dispatcher.Options.Logger;
+
+    /// <summary>True when the caller's token holds <paramref name="scope"/>, or when the server checks no scopes.</summary>
+    /// <remarks>The engine checks a method's declared scope itself; this is for topics and finer checks inside a method.</remarks>
+    public bool HasScope(string scope) => Admission?.HasScope(scope) ?? true;
+
+    /// <summary>The access step the engine asks before each call; null when the server checks nothing.</summary>
+    internal IRpcCallAdmission? Admission { get; }
 
     /// <summary>True when this connection can receive pushed notifications (WebSocket); false over HTTP.</summary>
     public bool CanNotify => _sink is not null;
