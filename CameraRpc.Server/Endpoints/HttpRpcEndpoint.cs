@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Net;
 using CameraRpc.Protocol;
+using CameraRpc.Server.Hosting;
 using CameraRpc.Server.Logging;
+using CameraRpc.Server.Security;
 
 namespace CameraRpc.Server.Endpoints;
 
@@ -18,16 +20,18 @@ internal sealed class HttpRpcEndpoint
     private readonly RpcDispatcher _dispatcher;
     private readonly ServerLog _log;
     private readonly int _maxMessageBytes;
+    private readonly AccessControl? _access;
 
-    public HttpRpcEndpoint(RpcDispatcher dispatcher, ServerLog log, int maxMessageBytes)
+    public HttpRpcEndpoint(RpcDispatcher dispatcher, ServerLog log, int maxMessageBytes, AccessControl? access = null)
     {
+        _access = access;
         _dispatcher = dispatcher;
         _log = log;
         _maxMessageBytes = maxMessageBytes;
     }
 
     /// <summary>Answers one POST; returns the request and answer sizes for the metrics.</summary>
-    public async Task<(int Received, int Sent)> HandleAsync(HttpListenerContext context, long connectionId, CancellationToken cancellationToken)
+    public async Task<(int Received, int Sent)> HandleAsync(HttpListenerContext context, long connectionId, RequestCaller caller, CancellationToken cancellationToken)
     {
         HttpListenerRequest request = context.Request;
         if (request.ContentLength64 > _maxMessageBytes)
@@ -72,14 +76,21 @@ internal sealed class HttpRpcEndpoint
                 return (length, 0);
             }
 
-            // The client's address is only made into text when bodies are logged.
-            string? client = _log.IsEnabled(LogLevel.Info) ? request.RemoteEndPoint?.ToString() ?? "unknown" : null;
+            string? client = _log.IsEnabled(LogLevel.Info) ? caller.Display : null;
             if (client is not null)
             {
                 _log.Received(client, body.AsSpan(0, length));
             }
 
-            var rpcContext = new RpcContext(_dispatcher, connectionId, request.RemoteEndPoint, sink: null);
+            // --rate-limit-per-address: the POST's calls (times their cost) fit as a whole or it is 429.
+            if (_access?.AddressTable is { LimitsCalls: true }
+                && !_access.TryTakeHttp(caller.Address, _dispatcher.MeasureCost(body.AsSpan(0, length)), out long retryAfterMs))
+            {
+                await RpcServer.WriteTooManyRequestsAsync(context, retryAfterMs, "over the rate limit of this address").ConfigureAwait(false);
+                return (length, 0);
+            }
+
+            var rpcContext = new RpcContext(_dispatcher, connectionId, caller.EndPoint, sink: null, _access?.ForHttpRequest(caller.Identity));
             bool answered = await _dispatcher.DispatchAsync(body.AsMemory(0, length), answer, rpcContext, cancellationToken).ConfigureAwait(false);
             if (!answered)
             {

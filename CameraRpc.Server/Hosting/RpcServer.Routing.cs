@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using CameraRpc.Server.Endpoints;
+using CameraRpc.Server.Security;
 using CameraRpc.Server.Transport;
 
 namespace CameraRpc.Server.Hosting;
@@ -104,24 +106,32 @@ internal sealed partial class RpcServer
         }
     }
 
-    private async Task<bool> RefuseAsync(HttpListenerContext context, bool allowQueryToken)
+    /// <summary>The Origin rule and the token (401/403 here); the caller with its token, or null when refused.</summary>
+    private async Task<RequestCaller?> AuthorizeAsync(HttpListenerContext context, RequestCaller caller, bool allowQueryToken)
     {
         HttpListenerRequest request = context.Request;
         if (!_authorizer.IsOriginAllowed(request))
         {
-            _log.Warning($"Refused {request.RemoteEndPoint}: Origin '{request.Headers["Origin"]}' is not allowed");
+            _log.Warning($"Refused {caller.Display}: Origin '{request.Headers["Origin"]}' is not allowed");
             await HttpResponses.WriteTextAsync(context, 403, "Forbidden: Origin not allowed").ConfigureAwait(false);
-            return true;
+            return null;
         }
 
-        if (!_authorizer.IsAuthenticated(request, allowQueryToken))
+        if (!_authorizer.TryAuthenticate(request, allowQueryToken, out TokenIdentity? identity))
         {
             context.Response.AddHeader("WWW-Authenticate", "Bearer");
             await HttpResponses.WriteTextAsync(context, 401, "Unauthorized: missing or wrong bearer token").ConfigureAwait(false);
-            return true;
+            return null;
         }
 
-        return false;
+        return caller with { Identity = identity };
+    }
+
+    /// <summary>429 with <c>Retry-After</c> in whole seconds (at least 1).</summary>
+    internal static Task WriteTooManyRequestsAsync(HttpListenerContext context, long retryAfterMs, string what)
+    {
+        context.Response.AddHeader("Retry-After", AccessControl.RetryAfterSeconds(retryAfterMs).ToString(CultureInfo.InvariantCulture));
+        return HttpResponses.WriteTextAsync(context, 429, "Too Many Requests: " + what);
     }
 
     private async Task AcceptWebSocketAsync(HttpListenerContext context)
@@ -132,19 +142,27 @@ internal sealed partial class RpcServer
             return;
         }
 
-        if (await RefuseAsync(context, allowQueryToken: true).ConfigureAwait(false))
+        RequestCaller caller = RequestCaller.Of(context.Request, _access);
+        if (!_access.TryConnect(caller.Address, out long retryAfterMs))
+        {
+            _log.Debug($"Refused {caller.Display}: over --connect-rate-limit ({_options.ConnectRateLimit}/s)");
+            await WriteTooManyRequestsAsync(context, retryAfterMs, "over the connection rate limit").ConfigureAwait(false);
+            return;
+        }
+
+        if (await AuthorizeAsync(context, caller, allowQueryToken: true).ConfigureAwait(false) is not { } authorized)
         {
             return;
         }
 
+        caller = authorized;
         if (!_connections.TryReserve())
         {
-            _log.Warning($"Refused {context.Request.RemoteEndPoint}: at --max-connections ({_options.MaxConnections})");
+            _log.Warning($"Refused {caller.Display}: at --max-connections ({_options.MaxConnections})");
             await HttpResponses.WriteTextAsync(context, 503, "Service Unavailable: too many connections").ConfigureAwait(false);
             return;
         }
 
-        IPEndPoint? remoteEndPoint = context.Request.RemoteEndPoint; // HttpListener cannot tell once it has let go
         UpgradedWebSocket? upgraded = null;
         try
         {
@@ -179,27 +197,31 @@ internal sealed partial class RpcServer
             _log.Warning("WebSockets run over HttpListener's own stream (its connection could not be taken over): expected only on a different .NET runtime; slower, still correct");
         }
 
+        CallAdmission? admission = _access.ForConnection(caller.Identity, caller.Address, out AddressEntry? heldEntry);
         var connection = new WebSocketConnection(
-            _connections.NextId(), upgraded, remoteEndPoint, Dispatcher, _log, _metrics,
-            _options.MaxMessageBytes, _options.MaxConcurrency);
+            _connections.NextId(), upgraded, caller.EndPoint, Dispatcher, _log, _metrics,
+            _options.MaxMessageBytes, _options.MaxConcurrency, admission, caller.Display);
 
         // The connection is served by a task of its own that never sees the HTTP request, so that
         // HttpListener's request, response and headers are garbage from here on.
-        _ = ServeAsync(connection);
+        _ = ServeAsync(connection, caller.Identity, heldEntry);
     }
 
     /// <summary>Serves one upgraded connection to its end and accounts for it. Never throws.</summary>
-    private async Task ServeAsync(WebSocketConnection connection)
+    private async Task ServeAsync(WebSocketConnection connection, TokenIdentity? identity, AddressEntry? heldEntry)
     {
         _connections.Add(connection);
         _metrics.ConnectionOpened();
-        _log.ClientConnected(connection.RemoteEndPoint, _connections.Count);
+
+        // The token's name (never the token) tells the operator who connected.
+        _log.ClientConnected(identity is null ? connection.RemoteEndPoint : $"{connection.RemoteEndPoint} as '{identity.Name}'", _connections.Count);
         try
         {
             await connection.RunAsync().ConfigureAwait(false);
         }
         finally
         {
+            _access.Release(heldEntry);
             _connections.Remove(connection);
             int left = _connections.Release();
             _metrics.ConnectionClosed();
@@ -209,7 +231,7 @@ internal sealed partial class RpcServer
 
     private async Task HandlePostAsync(HttpListenerContext context)
     {
-        if (await RefuseAsync(context, allowQueryToken: false).ConfigureAwait(false))
+        if (await AuthorizeAsync(context, RequestCaller.Of(context.Request, _access), allowQueryToken: false).ConfigureAwait(false) is not { } caller)
         {
             return;
         }
@@ -217,7 +239,7 @@ internal sealed partial class RpcServer
         Interlocked.Increment(ref _httpCallsInFlight);
         try
         {
-            (int received, int sent) = await _httpEndpoint.HandleAsync(context, _connections.NextId(), _httpCalls.Token).ConfigureAwait(false);
+            (int received, int sent) = await _httpEndpoint.HandleAsync(context, _connections.NextId(), caller, _httpCalls.Token).ConfigureAwait(false);
             _metrics.AddReceivedBytes(received);
             _metrics.AddSentBytes(sent);
         }

@@ -29,6 +29,7 @@ internal sealed partial class RpcServer : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly ConnectionRegistry _connections;
     private readonly RequestAuthorizer _authorizer;
+    private readonly AccessControl _access;
     private readonly HttpRpcEndpoint _httpEndpoint;
     private readonly CancellationTokenSource _stopped = new();
     private readonly CancellationTokenSource _httpCalls = new(); // cancelled when shutdown runs out of time
@@ -41,8 +42,15 @@ internal sealed partial class RpcServer : IAsyncDisposable
     private Task? _stopTask;
     private volatile bool _stopping;
 
-    public RpcServer(ServerOptions options, RpcMethodTable methods, ServerLog log, ServerMetrics metrics)
+    /// <param name="access">The access rules built at startup (<see cref="AccessControl.TryCreate"/>); null builds them here and throws when the tokens file does not read.</param>
+    public RpcServer(ServerOptions options, RpcMethodTable methods, ServerLog log, ServerMetrics metrics, AccessControl? access = null)
     {
+        if (access is null && !AccessControl.TryCreate(options, metrics.RateLimited, out access, out string? accessError))
+        {
+            throw new InvalidOperationException(accessError);
+        }
+
+        _access = access;
         _options = options;
         _log = log;
         _metrics = metrics;
@@ -53,8 +61,8 @@ internal sealed partial class RpcServer : IAsyncDisposable
             Observer = metrics,
         });
         _connections = new ConnectionRegistry(options.MaxConnections);
-        _authorizer = new RequestAuthorizer(options.AuthToken, options.AllowedOrigins);
-        _httpEndpoint = new HttpRpcEndpoint(Dispatcher, log, options.MaxMessageBytes);
+        _authorizer = new RequestAuthorizer(access, options.AllowedOrigins);
+        _httpEndpoint = new HttpRpcEndpoint(Dispatcher, log, options.MaxMessageBytes, access);
     }
 
     /// <summary>The engine every endpoint calls.</summary>
