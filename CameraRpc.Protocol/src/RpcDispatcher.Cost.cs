@@ -50,12 +50,17 @@ public sealed partial class RpcDispatcher
             return 0; // not a request: answered -32600, nothing runs (the dispatcher does not admit it either)
         }
 
+        if (IsCancelRequest(message, request))
+        {
+            return 0;
+        }
+
         bool found = TryFindMethod(message, request, out RpcMethod? method, out byte[]? unescaped, out _);
         if (unescaped is not null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(unescaped);
         }
 
-        return !found ? 1 : IsCancelRequest(method) ? 0 : method!.Cost;
+        return found ? method!.Cost : 1;
     }
 }

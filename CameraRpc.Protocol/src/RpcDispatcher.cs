@@ -124,7 +124,7 @@ public sealed partial class RpcDispatcher
         }
 
         bool found = TryFindMethod(message.Span, request, out RpcMethod? method, out byte[]? unescapedName, out int unescapedLength);
-        if (context.Admission is { } admission && !IsCancelRequest(method) && !Admit(admission, method, request, rawId, output, start))
+        if (context.Admission is { } admission && !IsCancelRequest(message.Span, request) && !Admit(admission, method, request, rawId, output, start))
         {
             if (unescapedName is not null)
             {
@@ -204,9 +204,12 @@ public sealed partial class RpcDispatcher
         return false;
     }
 
-    /// <summary><c>$/cancelRequest</c> never counts against a limit and needs no scope (contract section 8).</summary>
-    private static bool IsCancelRequest(RpcMethod? method) =>
-        method is not null && string.Equals(method.Name, CancelRequestMethodName, StringComparison.Ordinal);
+    /// <summary><c>$/cancelRequest</c> never counts against a limit and needs no scope (contract section 8), wherever it is handled.</summary>
+    private static bool IsCancelRequest(ReadOnlySpan<byte> message, in RpcRequest request) =>
+        request.MethodLength == CancelRequestMethodNameUtf8.Length
+        && message.Slice(request.MethodStart, request.MethodLength).SequenceEqual(CancelRequestMethodNameUtf8);
+
+    private static ReadOnlySpan<byte> CancelRequestMethodNameUtf8 => "$/cancelRequest"u8;
 
     /// <summary>The cancellation notification's method name (contract section 6).</summary>
     public const string CancelRequestMethodName = "$/cancelRequest";
