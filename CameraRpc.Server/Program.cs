@@ -1,6 +1,8 @@
 using System.Text;
 using CameraRpc.Server.Cli;
 using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Cli;
+using CameraRpc.Server.Tools.Commands;
 
 namespace CameraRpc.Server;
 
@@ -25,7 +27,18 @@ internal static class Program
             return ExitCodes.Success;
         }
 
+        // Ctrl+C stops bench and watch cleanly (a report, an unsubscribe); a second one ends the process.
+        // serve has its own signal handling (graceful shutdown); call and probe just end.
         using var cancel = new CancellationTokenSource();
+        if (command is "bench" or "watch")
+        {
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = !cancel.IsCancellationRequested;
+                cancel.Cancel();
+            };
+        }
+
         switch (command)
         {
             case "serve":
@@ -35,15 +48,12 @@ internal static class Program
             case "probe":
                 return await ProbeCommand.RunAsync(rest, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
             case "bench":
-                Console.CancelKeyPress += (_, e) =>
-                {
-                    e.Cancel = true;
-                    cancel.Cancel();
-                };
                 return await BenchCommand.RunAsync(rest, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
+            case "watch":
+                return await WatchCommand.RunAsync(rest, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
             default:
                 Console.Error.WriteLine($"CameraRpc.Server: unknown command '{command}' (try --help)");
-                return ExitCodes.StartupFailure;
+                return ExitCodes.UsageError;
         }
     }
 }

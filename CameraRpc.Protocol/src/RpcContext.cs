@@ -24,9 +24,14 @@ public interface IRpcNotificationSink
 /// clients never supply it.
 /// </summary>
 /// <remarks>
-/// One instance per connection (per request for HTTP), shared by all its calls; thread-safe.
+/// <para>One instance per connection (per request for HTTP), shared by all its calls; thread-safe.</para>
+/// <para>Public is only what a method should have. The server's own handles (the dispatcher, and through
+/// it the shutdown switch) are internal: a method cannot begin a shutdown. Only the server creates
+/// contexts. A feature that gives methods more of the connection (its subscriptions, its token's name
+/// and scopes, the real client address) adds its members in a partial file of its own
+/// (<c>RpcContext.Feature.cs</c>), set by the server through an <c>internal init</c>.</para>
 /// </remarks>
-public sealed class RpcContext
+public sealed partial class RpcContext
 {
     private readonly IRpcNotificationSink? _sink;
 
@@ -34,10 +39,8 @@ public sealed class RpcContext
     /// <param name="connectionId">A number unique to the connection within the process.</param>
     /// <param name="remoteEndPoint">The client's address, or null when unknown.</param>
     /// <param name="sink">Where notifications go; null when the transport cannot push (HTTP).</param>
-    /// <param name="admission">Scopes and rate limits of the caller; null when the server checks neither.</param>
-    public RpcContext(RpcDispatcher dispatcher, long connectionId, IPEndPoint? remoteEndPoint, IRpcNotificationSink? sink, IRpcCallAdmission? admission = null)
+    internal RpcContext(RpcDispatcher dispatcher, long connectionId, IPEndPoint? remoteEndPoint, IRpcNotificationSink? sink)
     {
-        Admission = admission;
         ArgumentNullException.ThrowIfNull(dispatcher);
         Dispatcher = dispatcher;
         ConnectionId = connectionId;
@@ -45,11 +48,11 @@ public sealed class RpcContext
         _sink = sink;
     }
 
-    /// <summary>The dispatcher serving the connection.</summary>
-    public RpcDispatcher Dispatcher { get; }
+    /// <summary>The dispatcher serving the connection (the server's, not a method's).</summary>
+    internal RpcDispatcher Dispatcher { get; }
 
-    /// <summary>The methods this server has.</summary>
-    public RpcMethodTable Methods => Dispatcher.Methods;
+    /// <summary>The methods this server has (for <c>rpc.discover</c>).</summary>
+    internal RpcMethodTable Methods => Dispatcher.Methods;
 
     /// <summary>A number unique to the connection within the process.</summary>
     public long ConnectionId { get; }
@@ -59,13 +62,6 @@ public sealed class RpcContext
 
     /// <summary>The server's log.</summary>
     public IRpcLogger Logger => Dispatcher.Options.Logger;
-
-    /// <summary>True when the caller's token holds <paramref name="scope"/>, or when the server checks no scopes.</summary>
-    /// <remarks>The engine checks a method's declared scope itself; this is for topics and finer checks inside a method.</remarks>
-    public bool HasScope(string scope) => Admission?.HasScope(scope) ?? true;
-
-    /// <summary>The access step the engine asks before each call; null when the server checks nothing.</summary>
-    internal IRpcCallAdmission? Admission { get; }
 
     /// <summary>True when this connection can receive pushed notifications (WebSocket); false over HTTP.</summary>
     public bool CanNotify => _sink is not null;

@@ -3,9 +3,6 @@ namespace CameraRpc.Protocol;
 /// <summary>The engine's settings: limits and hooks. Immutable once a dispatcher uses them.</summary>
 public sealed class RpcDispatcherOptions
 {
-    /// <summary>The deepest JSON nesting a message may have; deeper is -32700 (CONTRACT section 3).</summary>
-    public const int MaxDepth = 64;
-
     /// <summary>Most calls in one batch (<c>--max-batch</c>); a larger batch is one -32600 and nothing runs.</summary>
     public int MaxBatch { get; init; } = 1000;
 

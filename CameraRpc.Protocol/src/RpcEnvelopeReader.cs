@@ -15,10 +15,13 @@ namespace CameraRpc.Protocol;
 /// </remarks>
 internal static class RpcEnvelopeReader
 {
-    /// <summary>Options of every reader in the engine: nesting at most 64 deep, strict JSON.</summary>
+    /// <summary>The deepest JSON nesting a message may have; deeper is -32700 (CONTRACT section 3).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Options of every reader in the engine: nesting at most <see cref="MaxDepth"/> deep, strict JSON.</summary>
     public static readonly JsonReaderOptions ReaderOptions = new()
     {
-        MaxDepth = 64,
+        MaxDepth = MaxDepth,
         CommentHandling = JsonCommentHandling.Disallow,
         AllowTrailingCommas = false,
     };

@@ -134,7 +134,7 @@ public static class RpcErrors
     public static void WriteApplicationError(RpcResponseBuffer output, RpcException exception, ReadOnlySpan<byte> rawId)
     {
         Utf8JsonWriter json = Begin(output, exception.Code, exception.Message);
-        if (exception.Data is JsonElement data)
+        if (exception.ErrorData is JsonElement data)
         {
             json.WritePropertyName(JsonRpcNames.Data);
             data.WriteTo(json);

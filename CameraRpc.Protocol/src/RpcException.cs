@@ -4,7 +4,7 @@ namespace CameraRpc.Protocol;
 
 /// <summary>
 /// Thrown by a method handler to answer with its own JSON-RPC error. The client receives exactly
-/// <see cref="Code"/>, <see cref="Message"/> and <see cref="Data"/>; nothing else of the exception.
+/// <see cref="Code"/>, <see cref="Exception.Message"/> and <see cref="ErrorData"/>; nothing else of the exception.
 /// </summary>
 /// <remarks>
 /// Application codes should lie outside -32768..-32000, which the specification reserves; the
@@ -24,12 +24,15 @@ public sealed class RpcException : Exception
         : base(message)
     {
         Code = code;
-        Data = data;
+        ErrorData = data;
     }
 
     /// <summary>The error code sent to the client.</summary>
     public int Code { get; }
 
-    /// <summary>The <c>error.data</c> value, or <c>null</c> for none.</summary>
-    public new JsonElement? Data { get; }
+    /// <summary>
+    /// The <c>error.data</c> value, or <c>null</c> for none. (Not <c>Data</c>: that name is
+    /// <see cref="Exception.Data"/>, the exception's own dictionary, which never reaches the client.)
+    /// </summary>
+    public JsonElement? ErrorData { get; }
 }

@@ -1,6 +1,7 @@
 using System.Text;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Cli;
+using CameraRpc.Server.Tools.Commands;
 using CameraRpc.Server.Configuration;
 
 namespace CameraRpc.Server.Cli;
@@ -21,8 +22,11 @@ internal static class Usage
     /// <summary>The executable's name as users type it.</summary>
     public const string ProgramName = "CameraRpc.Server";
 
-    /// <summary>The URL <c>call</c>, <c>probe</c> and <c>bench</c> connect to by default.</summary>
+    /// <summary>The URL <c>call</c>, <c>probe</c>, <c>bench</c> and <c>watch</c> connect to by default.</summary>
     public const string DefaultUrl = "ws://127.0.0.1:8002/ws";
+
+    /// <summary>The shape of the line <c>watch</c> prints per event.</summary>
+    private const string WatchLine = "{\"seq\":N,\"result\":VALUE}";
 
     private static readonly Lazy<string> s_text = new(BuildText);
 
@@ -44,6 +48,8 @@ internal static class Usage
               {ProgramName} probe [--url URL] [--simple]
               {ProgramName} bench [--url URL] [--connections N] [--duration S] [--warmup S]
                                      [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID]
+                                     [--compression]
+              {ProgramName} watch TOPIC [PARAMS_JSON] [--url URL] [--count N]
               {ProgramName} --help | --version
 
             serve options (each also from CAMERARPC_<NAME> and a --config JSON file;
@@ -92,8 +98,23 @@ internal static class Usage
               --json                      print the report as JSON
               --server-pid PID            the server process whose CPU time is reported (default: the
                                           local process listening on the URL's port, if any)
+              --compression               offer permessage-deflate, as browsers do: the connections are then
+                                          the runtime's ClientWebSocket (one send per request) instead of
+                                          bench's own framing; the report says on how many the server accepted it
 
-            call, probe and bench against a server with --auth-token: set {BearerToken.EnvironmentVariable} (the
+            watch: subscribes to a topic and prints each event as one JSON line, {WatchLine}
+            (a gap in seq means the server dropped or coalesced events; stderr says so). Ends on Ctrl+C
+            or after N events (unsubscribing first), or when the server ends the subscription (stderr
+            says why). WebSocket only (ws://, wss://).
+              TOPIC                       the topic name (rpc.discover lists them under x-topics)
+              PARAMS_JSON                 the topic's params as a JSON array or object (default: none)
+              --url URL                   server ws:// or wss:// URL (default {DefaultUrl})
+              --count N                   stop after N events (default: until Ctrl+C or the server's end)
+
+            call, probe and watch offer permessage-deflate on a WebSocket, as browsers do; a server that does
+            not accept it is spoken to uncompressed.
+
+            call, probe, bench and watch against a server with --auth-token: set {BearerToken.EnvironmentVariable} (the
             variable the server reads; unset, empty or 'none' sends no token) and they send
             'Authorization: Bearer TOKEN' on the WebSocket upgrade and on every HTTP POST. A server that
             answers 401 is exit {ExitCodes.CannotConnect}, with one line saying whether a token was sent.
@@ -103,6 +124,7 @@ internal static class Usage
               call     {ExitCodes.Success} result, {ExitCodes.ErrorAnswer} error response, {ExitCodes.CannotConnect} cannot connect
               probe    {ExitCodes.Success} every check passed, {ExitCodes.ProbeFailed} a check failed, {ExitCodes.CannotConnect} cannot connect
               bench    {ExitCodes.Success} no request lost or failed, {ExitCodes.BenchFailed} otherwise, {ExitCodes.CannotConnect} cannot connect
+              watch    {ExitCodes.Success} ended (Ctrl+C, --count, the server's end), {ExitCodes.ErrorAnswer} subscription refused, {ExitCodes.CannotConnect} cannot connect
               --help, --version  {ExitCodes.Success}
 
             """);

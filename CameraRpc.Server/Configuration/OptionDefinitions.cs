@@ -82,7 +82,7 @@ internal static class OptionDefinitions
     public const string ConfigEnvVar = "CAMERARPC_CONFIG";
 
     /// <summary>The value that turns an optional setting (log file, auth token, origins) off.</summary>
-    public const string NoneValue = "none";
+    public const string NoneValue = Tools.Cli.CommandArguments.NoneValue;
 
     // CancellationTokenSource.CancelAfter and timers take at most int.MaxValue milliseconds; a longer
     // timeout would throw deep inside the server instead of failing at startup with a clear line.

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using CameraRpc.Server.Tools.Cli;
 
 namespace CameraRpc.Server.Configuration;
 
@@ -57,52 +58,37 @@ internal static class OptionsLoader
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(getEnv);
 
-        // 1. Command line: split into (option, value) pairs first; they are applied last because they win.
+        // 1. Command line, split by the rule every command follows (CommandArguments: unknown or repeated
+        // options are errors); applied last because it wins.
+        if (!CommandArguments.TryParse(
+                args,
+                name => name == OptionDefinitions.ConfigFlag || OptionDefinitions.FindByFlag(name) is not null ? OptionKind.Value : OptionKind.Unknown,
+                out CommandArguments? commandLine,
+                out string? commandLineError))
+        {
+            return OptionsResult.Failure(commandLineError);
+        }
+
+        if (commandLine.Positionals.Count > 0)
+        {
+            return OptionsResult.Failure($"unexpected argument '{commandLine.Positionals[0]}'");
+        }
+
         var flags = new List<(OptionDefinition Definition, string Value)>();
         string? configFile = null;
-        for (int i = 0; i < args.Count; i++)
+        foreach ((string name, string value) in commandLine.Values)
         {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            if (name != OptionDefinitions.ConfigFlag)
             {
-                return OptionsResult.Failure($"unexpected argument '{arg}'");
+                flags.Add((OptionDefinitions.FindByFlag(name)!, value));
             }
-
-            int equals = arg.IndexOf('=');
-            string name = equals < 0 ? arg : arg[..equals];
-            OptionDefinition? definition = OptionDefinitions.FindByFlag(name);
-            bool isConfig = name == OptionDefinitions.ConfigFlag;
-            if (definition is null && !isConfig)
+            else if (string.IsNullOrWhiteSpace(value))
             {
-                return OptionsResult.Failure($"unknown option '{name}' (see --help)");
-            }
-
-            string value;
-            if (equals >= 0)
-            {
-                value = arg[(equals + 1)..];
-            }
-            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
-            {
-                value = args[++i];
+                return OptionsResult.Failure($"invalid value for {OptionDefinitions.ConfigFlag}: '{value}' (expected a file path)");
             }
             else
             {
-                return OptionsResult.Failure($"missing value for {name}");
-            }
-
-            if (isConfig)
-            {
-                if (string.IsNullOrWhiteSpace(value))
-                {
-                    return OptionsResult.Failure($"invalid value for {OptionDefinitions.ConfigFlag}: '{value}' (expected a file path)");
-                }
-
                 configFile = value;
-            }
-            else
-            {
-                flags.Add((definition!, value));
             }
         }
 
@@ -130,7 +116,7 @@ internal static class OptionsLoader
             }
         }
 
-        // 4. Command line, over everything; a repeated flag's last value wins.
+        // 4. Command line, over everything.
         foreach ((OptionDefinition definition, string value) in flags)
         {
             if (!definition.TryApply(options, value, out options!))

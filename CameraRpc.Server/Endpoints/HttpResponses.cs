@@ -39,4 +39,24 @@ internal static class HttpResponses
     /// <summary>A status with a short plain-text explanation (for people reading it with curl).</summary>
     public static Task WriteTextAsync(HttpListenerContext context, int status, string text) =>
         WriteAsync(context, status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text + "\n"));
+
+    /// <summary>Drops the response without an answer (the connection is reset).</summary>
+    public static void Abort(HttpListenerContext context)
+    {
+        try
+        {
+            context.Response.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    /// <summary>429 with <c>Retry-After</c> in whole seconds, rounded up, at least 1 (contract section 8).</summary>
+    public static Task WriteTooManyRequestsAsync(HttpListenerContext context, long retryAfterMs, string what)
+    {
+        context.Response.AddHeader("Retry-After", Security.AccessControl.RetryAfterSeconds(retryAfterMs).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return WriteTextAsync(context, 429, "Too Many Requests: " + what);
+    }
 }

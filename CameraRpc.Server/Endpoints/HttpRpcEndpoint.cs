@@ -1,37 +1,85 @@
-using System.Buffers;
 using System.Net;
 using CameraRpc.Protocol;
 using CameraRpc.Server.Hosting;
 using CameraRpc.Server.Logging;
+using CameraRpc.Server.Metrics;
 using CameraRpc.Server.Security;
+using CameraRpc.Server.Transport;
 
 namespace CameraRpc.Server.Endpoints;
 
 /// <summary>
-/// <c>POST {path}</c>: JSON-RPC over HTTP. 200 with the answer, 204 when the body held only
-/// notifications, 413 for a body over <c>--max-message-bytes</c>.
+/// <c>POST {path}</c>: JSON-RPC over HTTP. Admission (origin 403, token 401), then 200 with the answer,
+/// 204 when the body held only notifications, 413 for a body over <c>--max-message-bytes</c>.
 /// </summary>
 /// <remarks>
 /// HTTP cannot carry server push, so the calls get an <see cref="RpcContext"/> without a notification
-/// sink (<see cref="RpcContext.CanNotify"/> is false).
+/// sink (<see cref="RpcContext.CanNotify"/> is false). The calls in flight are counted and can be
+/// cancelled all at once, for the <see cref="Hosting.ShutdownCoordinator"/>.
 /// </remarks>
-internal sealed class HttpRpcEndpoint
+internal sealed class HttpRpcEndpoint : IHttpEndpoint
 {
     private readonly RpcDispatcher _dispatcher;
+    private readonly ConnectionRegistry _connections;
+    private readonly RequestAuthorizer _authorizer;
     private readonly ServerLog _log;
+    private readonly ServerMetrics _metrics;
     private readonly int _maxMessageBytes;
-    private readonly AccessControl? _access;
+    private readonly AccessControl _access;
+    private readonly CancellationTokenSource _calls = new(); // cancelled when shutdown stops waiting for HTTP calls
+    private int _callsInFlight;
 
-    public HttpRpcEndpoint(RpcDispatcher dispatcher, ServerLog log, int maxMessageBytes, AccessControl? access = null)
+    public HttpRpcEndpoint(
+        RpcDispatcher dispatcher, ConnectionRegistry connections, RequestAuthorizer authorizer, ServerLog log, ServerMetrics metrics, int maxMessageBytes,
+        AccessControl access)
     {
         _access = access;
         _dispatcher = dispatcher;
+        _connections = connections;
+        _authorizer = authorizer;
         _log = log;
+        _metrics = metrics;
         _maxMessageBytes = maxMessageBytes;
     }
 
+    /// <summary>Requests being read or answered now (counted from admission to the answer).</summary>
+    public int CallsInFlight => Volatile.Read(ref _callsInFlight);
+
+    /// <summary>Cancels the calls in flight, and every later one (shutdown stops waiting for them).</summary>
+    public void CancelCalls() => _calls.Cancel();
+
+    public async Task HandleAsync(HttpListenerContext context)
+    {
+        if (await AdmitAsync(context).ConfigureAwait(false) is not { } caller)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _callsInFlight);
+        try
+        {
+            (int received, int sent) = await AnswerAsync(context, _connections.NextId(), caller, _calls.Token).ConfigureAwait(false);
+            _metrics.AddReceivedBytes(received);
+            _metrics.AddSentBytes(sent);
+        }
+        catch (Exception exception) when (_calls.IsCancellationRequested && exception is OperationCanceledException or IOException or HttpListenerException)
+        {
+            // Shutdown ran out of time while the request was still arriving (its read ends with one of
+            // these when the listener stops): there is no call to answer, and nothing went wrong.
+            HttpResponses.Abort(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInFlight);
+        }
+    }
+
+    /// <summary>Admission: every check a POST must pass before its body is read; answers its own refusal.</summary>
+    private Task<RequestCaller?> AdmitAsync(HttpListenerContext context) =>
+        CallerCheck.CheckAsync(context, RequestCaller.Of(context.Request, _access), _authorizer, _log, allowQueryToken: false);
+
     /// <summary>Answers one POST; returns the request and answer sizes for the metrics.</summary>
-    public async Task<(int Received, int Sent)> HandleAsync(HttpListenerContext context, long connectionId, RequestCaller caller, CancellationToken cancellationToken)
+    private async Task<(int Received, int Sent)> AnswerAsync(HttpListenerContext context, long connectionId, RequestCaller caller, CancellationToken cancellationToken)
     {
         HttpListenerRequest request = context.Request;
         if (request.ContentLength64 > _maxMessageBytes)
@@ -40,37 +88,25 @@ internal sealed class HttpRpcEndpoint
             return (0, 0);
         }
 
-        byte[] body = ArrayPool<byte>.Shared.Rent(request.ContentLength64 > 0 ? (int)request.ContentLength64 + 1 : 4096);
+        var body = new MessageAssembler(_maxMessageBytes);
+        body.Begin(request.ContentLength64 > 0 ? (int)request.ContentLength64 + 1 : 4096);
         RpcResponseBuffer answer = RpcResponseBuffer.Rent();
         try
         {
-            int length = 0;
             Stream input = request.InputStream;
-            while (true)
+            while (body.TryGetSpace(out Memory<byte> space))
             {
-                if (length == body.Length)
-                {
-                    if (length > _maxMessageBytes)
-                    {
-                        break;
-                    }
-
-                    byte[] grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)body.Length * 2, (long)_maxMessageBytes + 1));
-                    body.AsSpan(0, length).CopyTo(grown);
-                    ArrayPool<byte>.Shared.Return(body);
-                    body = grown;
-                }
-
-                int read = await input.ReadAsync(body.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                int read = await input.ReadAsync(space, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
-                length += read;
+                body.Advance(read);
             }
 
-            if (length > _maxMessageBytes)
+            int length = body.Length;
+            if (body.IsOverLimit)
             {
                 await HttpResponses.WriteTextAsync(context, 413, $"Request body larger than {_maxMessageBytes} bytes").ConfigureAwait(false);
                 return (length, 0);
@@ -79,19 +115,19 @@ internal sealed class HttpRpcEndpoint
             string? client = _log.IsEnabled(LogLevel.Info) ? caller.Display : null;
             if (client is not null)
             {
-                _log.Received(client, body.AsSpan(0, length));
+                _log.Received(client, body.Message.Span);
             }
 
             // --rate-limit-per-address: the POST's calls (times their cost) fit as a whole or it is 429.
-            if (_access?.AddressTable is { LimitsCalls: true }
-                && !_access.TryTakeHttp(caller.Address, _dispatcher.MeasureCost(body.AsSpan(0, length)), out long retryAfterMs))
+            if (_access.AddressTable is { LimitsCalls: true }
+                && !_access.TryTakeHttp(caller.Address, _dispatcher.MeasureCost(body.Message.Span), out long retryAfterMs))
             {
-                await RpcServer.WriteTooManyRequestsAsync(context, retryAfterMs, "over the rate limit of this address").ConfigureAwait(false);
+                await HttpResponses.WriteTooManyRequestsAsync(context, retryAfterMs, "over the rate limit of this address").ConfigureAwait(false);
                 return (length, 0);
             }
 
-            var rpcContext = new RpcContext(_dispatcher, connectionId, caller.EndPoint, sink: null, _access?.ForHttpRequest(caller.Identity));
-            bool answered = await _dispatcher.DispatchAsync(body.AsMemory(0, length), answer, rpcContext, cancellationToken).ConfigureAwait(false);
+            var rpcContext = new RpcContext(_dispatcher, connectionId, caller.EndPoint, sink: null) { Admission = _access.ForHttpRequest(caller.Identity) };
+            bool answered = await _dispatcher.DispatchAsync(body.Message, answer, rpcContext, cancellationToken).ConfigureAwait(false);
             if (!answered)
             {
                 await HttpResponses.WriteAsync(context, 204, null, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
@@ -108,7 +144,7 @@ internal sealed class HttpRpcEndpoint
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(body);
+            body.Release();
             RpcResponseBuffer.Return(answer);
         }
     }

@@ -5,8 +5,8 @@ using CameraRpc.Server.Metrics;
 namespace CameraRpc.Server.Endpoints;
 
 /// <summary><c>GET /metrics</c>: the counters in the Prometheus text format.</summary>
-internal static class MetricsEndpoint
+internal sealed class MetricsEndpoint(ServerMetrics metrics) : IHttpEndpoint
 {
-    public static Task HandleAsync(HttpListenerContext context, ServerMetrics metrics) =>
+    public Task HandleAsync(HttpListenerContext context) =>
         HttpResponses.WriteAsync(context, 200, PrometheusFormatter.ContentType, Encoding.UTF8.GetBytes(PrometheusFormatter.Format(metrics)));
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using CameraRpc.Server.Logging;
 using CameraRpc.Server.Metrics;
 
@@ -56,8 +55,7 @@ internal sealed class MemoryHousekeeping
                     housekeeping.Collected(GC.GetTotalAllocatedBytes());
                     if (log.IsEnabled(LogLevel.Debug))
                     {
-                        log.Debug(string.Create(CultureInfo.InvariantCulture,
-                            $"Memory returned after a burst: GC heap committed {committed / 1048576.0:0.0} -> {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:0.0} MiB (pause {pause.TotalMilliseconds:0.0} ms)"));
+                        log.MemoryReturned(committed, GC.GetGCMemoryInfo().TotalCommittedBytes, pause);
                     }
                 }
             }

@@ -12,7 +12,7 @@ namespace CameraRpc.Server.Logging;
 /// Every method checks the level before building its message, so a disabled event costs one comparison.
 /// Thread-safe; never blocks (lines go through <see cref="LogSink"/>).
 /// </remarks>
-internal sealed class ServerLog : IRpcLogger
+internal sealed partial class ServerLog : IRpcLogger
 {
     private readonly LogSink? _sink;
     private readonly LogLevel _minLevel;
@@ -108,6 +108,8 @@ internal sealed class ServerLog : IRpcLogger
         }
     }
 
+    // Free-text lines: Transport/ still writes through these until its events are named
+    // (ServerLog.Transport.cs); new code adds an event method instead.
     public void Debug(string message) => Log(LogLevel.Debug, message);
 
     public void Info(string message) => Log(LogLevel.Info, message);

@@ -7,8 +7,9 @@ namespace CameraRpc.Server.Metrics;
 
 /// <summary>
 /// The counters behind <c>/metrics</c> (contract §2): connections, bytes, calls by method and outcome,
-/// error answers by code, and a call duration histogram. It is also the dispatcher's
-/// <see cref="IRpcCallObserver"/>.
+/// error answers by code, and a call duration histogram. It is also one of the dispatcher's
+/// <see cref="IRpcCallObserver"/>s (handler failures reach the log through another,
+/// <see cref="Logging.HandlerFailureLog"/>).
 /// </summary>
 /// <remarks>
 /// Lock-free: every update is an <see cref="Interlocked"/> operation, and after a method's first call
@@ -37,7 +38,6 @@ internal sealed class ServerMetrics : IRpcCallObserver
     // One count per bucket (not cumulative) plus +Inf at the end; the exposition adds them up.
     private readonly long[] _durationBuckets = new long[s_bucketBoundTicks.Length + 1];
     private readonly Func<long> _droppedLogLines;
-    private readonly Action<RpcMethod, Exception>? _handlerFailed;
     private long _durationSumTicks;
     private long _connections;
     private long _connectionsTotal;
@@ -45,12 +45,7 @@ internal sealed class ServerMetrics : IRpcCallObserver
     private long _sentBytes;
 
     /// <param name="droppedLogLines">Reads the log sink's dropped-line count (<see cref="Logging.LogSink.DroppedLines"/>).</param>
-    /// <param name="handlerFailed">Told when a handler threw (the server logs it); may be null.</param>
-    public ServerMetrics(Func<long>? droppedLogLines = null, Action<RpcMethod, Exception>? handlerFailed = null)
-    {
-        _droppedLogLines = droppedLogLines ?? (static () => 0);
-        _handlerFailed = handlerFailed;
-    }
+    public ServerMetrics(Func<long>? droppedLogLines = null) => _droppedLogLines = droppedLogLines ?? (static () => 0);
 
     /// <summary>WebSocket connections open now.</summary>
     public long Connections => Volatile.Read(ref _connections);
@@ -90,7 +85,10 @@ internal sealed class ServerMetrics : IRpcCallObserver
     }
 
     /// <inheritdoc />
-    public void OnHandlerFailed(RpcMethod method, Exception exception) => _handlerFailed?.Invoke(method, exception);
+    public void OnHandlerFailed(RpcMethod method, Exception exception)
+    {
+        // Counted by OnCallCompleted as a -32603 answer, like any other error.
+    }
 
     /// <summary>Records one call that took <paramref name="elapsedTicks"/> Stopwatch ticks.</summary>
     internal void RecordCall(RpcMethod? method, int errorCode, long elapsedTicks)

@@ -9,7 +9,7 @@ namespace CameraRpc.Server.Platform;
 /// AOT one does not (measured), so the executable does it itself, as Go's runtime does. When even the
 /// hard limit is short of <c>--max-connections</c>, clients past it wait unaccepted and nothing else says why.
 /// </remarks>
-internal static class OpenFilesLimit
+internal static partial class OpenFilesLimit
 {
     private const int RlimitNofile = 7; // <sys/resource.h>, Linux
 
@@ -55,9 +55,9 @@ internal static class OpenFilesLimit
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int getrlimit(int resource, out RLimit limit);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getrlimit(int resource, out RLimit limit);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int setrlimit(int resource, ref RLimit limit);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int setrlimit(int resource, ref RLimit limit);
 }

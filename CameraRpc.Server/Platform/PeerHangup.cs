@@ -9,7 +9,7 @@ namespace CameraRpc.Server.Platform;
 /// a call finished and reading resumed. <c>poll</c> with <c>POLLRDHUP</c> reports a FIN even while
 /// unread data is still queued in front of it, which a read or <see cref="Socket.Available"/> cannot.
 /// </remarks>
-internal static class PeerHangup
+internal static partial class PeerHangup
 {
     private const short PollErr = 0x0008, PollHup = 0x0010, PollNval = 0x0020, PollRdHup = 0x2000; // <poll.h>, Linux
 
@@ -59,6 +59,6 @@ internal static class PeerHangup
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int poll(ref PollFd fds, nuint nfds, int timeout);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int poll(ref PollFd fds, nuint nfds, int timeout);
 }

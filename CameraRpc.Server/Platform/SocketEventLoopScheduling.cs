@@ -24,7 +24,7 @@ namespace CameraRpc.Server.Platform;
 /// future runtime names the thread differently, nothing changes. An operator can undo it on a
 /// running server with <c>chrt --other -p 0 TID</c>.</para>
 /// </remarks>
-internal static class SocketEventLoopScheduling
+internal static partial class SocketEventLoopScheduling
 {
     private const string EventLoopThreadName = ".NET Sockets";
     private const int SchedBatch = 3; // <sched.h>
@@ -94,6 +94,6 @@ internal static class SocketEventLoopScheduling
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int sched_setscheduler(int pid, int policy, ref int param);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int sched_setscheduler(int pid, int policy, ref int param);
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace CameraRpc.Server.Platform;
 
 /// <summary>Lowers the priority of the calling thread, for background work that must yield to calls.</summary>
-internal static class ThreadNiceness
+internal static partial class ThreadNiceness
 {
     private const int PrioProcess = 0; // <sys/resource.h>
 
@@ -37,9 +37,9 @@ internal static class ThreadNiceness
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int getpriority(int which, int who);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getpriority(int which, int who);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int setpriority(int which, int who, int prio);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int setpriority(int which, int who, int prio);
 }

@@ -4,31 +4,66 @@ using CameraRpc.Protocol;
 namespace CameraRpc.Server.Transport;
 
 /// <summary>
-/// One item of a connection's send queue: an answer or notification in the frame type it goes out in,
-/// or the close frame that ends the queue.
+/// One item of a connection's send queue: a finished message (an answer or notification in the frame
+/// type it goes out in), a scheduled <see cref="IOutboundSource"/> to pull from, or the close frame
+/// that ends the queue.
 /// </summary>
 internal readonly struct OutboundMessage
 {
-    private OutboundMessage(RpcResponseBuffer? buffer, WebSocketMessageType type, WebSocketCloseStatus closeStatus, string? closeDescription)
+    private OutboundMessage(
+        OutboundKind kind, RpcResponseBuffer? buffer, WebSocketMessageType type, WebSocketMessageFlags flags, bool counted,
+        IOutboundSource? source, WebSocketCloseStatus closeStatus, string? closeDescription)
     {
+        Kind = kind;
         Buffer = buffer;
         Type = type;
+        Flags = flags;
+        Counted = counted;
+        Source = source;
         CloseStatus = closeStatus;
         CloseDescription = closeDescription;
     }
+
+    public OutboundKind Kind { get; }
 
     public RpcResponseBuffer? Buffer { get; }
 
     public WebSocketMessageType Type { get; }
 
+    /// <summary>Per-message flags, e.g. <see cref="WebSocketMessageFlags.DisableCompression"/>.</summary>
+    public WebSocketMessageFlags Flags { get; }
+
+    /// <summary>True when the buffer's bytes count against the connection's send-queue cap.</summary>
+    public bool Counted { get; }
+
+    public IOutboundSource? Source { get; }
+
     public WebSocketCloseStatus CloseStatus { get; }
 
     public string? CloseDescription { get; }
 
-    public bool IsClose => Buffer is null;
+    public bool IsClose => Kind == OutboundKind.Close;
 
-    public static OutboundMessage Data(RpcResponseBuffer buffer, WebSocketMessageType type) => new(buffer, type, default, null);
+    /// <summary>A finished message, queued by <see cref="OutboundWriter.Enqueue"/>.</summary>
+    public static OutboundMessage Data(RpcResponseBuffer buffer, WebSocketMessageType type, WebSocketMessageFlags flags) =>
+        new(OutboundKind.Data, buffer, type, flags, counted: true, null, default, null);
+
+    /// <summary>A message just taken from a source; bounded by the source, not by the queue cap.</summary>
+    public static OutboundMessage Pulled(RpcResponseBuffer buffer, WebSocketMessageFlags flags) =>
+        new(OutboundKind.Data, buffer, WebSocketMessageType.Text, flags, counted: false, null, default, null);
+
+    /// <summary>A source to take the next message from when this item's turn comes.</summary>
+    public static OutboundMessage Pull(IOutboundSource source) =>
+        new(OutboundKind.Pull, null, WebSocketMessageType.Text, default, counted: false, source, default, null);
 
     public static OutboundMessage Close(WebSocketCloseStatus status, string description) =>
-        new(null, WebSocketMessageType.Close, status, description);
+        new(OutboundKind.Close, null, WebSocketMessageType.Close, default, counted: false, null, status, description);
+}
+
+/// <summary>What an <see cref="OutboundMessage"/> holds.</summary>
+internal enum OutboundKind : byte
+{
+    Data,
+    Pull,
+    Close,
 }

@@ -18,13 +18,12 @@ internal sealed partial class WebSocketConnection
             // The permit travels with the message into Dispatch; on every other way out it is given back.
             if (!_permits.Wait(0))
             {
-                FlushDeferred();
+                _writer.FlushDeferred();
                 Volatile.Write(ref _awaitingPermit, 1); // see CancelCallsIfPeerHungUp
                 await _permits.WaitAsync().ConfigureAwait(false);
                 Volatile.Write(ref _awaitingPermit, 0);
             }
 
-            byte[]? buffer = null;
             try
             {
                 // Wait for the next frame without holding a buffer, so that idle connections cost little.
@@ -38,7 +37,7 @@ internal sealed partial class WebSocketConnection
                 {
                     // Nothing buffered anywhere: the connection is between messages (see IsDrained), and
                     // the answers held back while buffered messages were read go out now.
-                    FlushDeferred();
+                    _writer.FlushDeferred();
                     Volatile.Write(ref _awaitingMessage, 1);
                     result = await next.ConfigureAwait(false);
                     Volatile.Write(ref _awaitingMessage, 0);
@@ -51,28 +50,14 @@ internal sealed partial class WebSocketConnection
                 }
 
                 WebSocketMessageType type = result.MessageType;
-                buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveSize, _maxMessageBytes + 1));
-                int count = 0;
+                _message.Begin(InitialReceiveSize);
                 bool complete = result.EndOfMessage;
-                while (!complete)
+                while (!complete && _message.TryGetSpace(out Memory<byte> space))
                 {
-                    // The pool may hand out more than the limit allows: never read past limit + 1 bytes.
-                    int capacity = Math.Min(buffer.Length, _maxMessageBytes + 1);
-                    if (count == capacity)
-                    {
-                        if (count > _maxMessageBytes)
-                        {
-                            break; // a byte more than allowed is already here
-                        }
-
-                        buffer = Grow(buffer, count);
-                        capacity = Math.Min(buffer.Length, _maxMessageBytes + 1);
-                    }
-
-                    ValueTask<ValueWebSocketReceiveResult> rest = _socket.ReceiveAsync(buffer.AsMemory(count, capacity - count), CancellationToken.None);
+                    ValueTask<ValueWebSocketReceiveResult> rest = _socket.ReceiveAsync(space, CancellationToken.None);
                     if (!rest.IsCompleted)
                     {
-                        FlushDeferred();
+                        _writer.FlushDeferred();
                     }
 
                     result = await rest.ConfigureAwait(false);
@@ -82,21 +67,20 @@ internal sealed partial class WebSocketConnection
                         return CloseReason.PeerClosed;
                     }
 
-                    count += result.Count;
+                    _message.Advance(result.Count);
                     complete = result.EndOfMessage;
                 }
 
-                _metrics.AddReceivedBytes(count);
-                if (count > _maxMessageBytes || !complete)
+                _metrics.AddReceivedBytes(_message.Length);
+                if (_message.IsOverLimit || !complete)
                 {
                     _permits.Release();
                     return CloseReason.MessageTooBig;
                 }
 
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
-                byte[] message = buffer;
-                buffer = null;
-                _deferWrites = true;
+                byte[] message = _message.Detach(out int count);
+                _writer.DeferWhileReading();
                 Dispatch(message, count, type); // owns the message and the permit from here
             }
             catch
@@ -106,10 +90,7 @@ internal sealed partial class WebSocketConnection
             }
             finally
             {
-                if (buffer is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+                _message.Release(); // a message cut short (too big, closed, broken); nothing after Detach
             }
         }
     }
@@ -122,19 +103,10 @@ internal sealed partial class WebSocketConnection
     /// </summary>
     public void CancelCallsIfPeerHungUp()
     {
-        if (Volatile.Read(ref _awaitingPermit) == 1 && _stream?.PeerHasHungUp == true)
+        if (Volatile.Read(ref _awaitingPermit) == 1 && _stream?.Socket.PeerHasHungUp == true)
         {
             CancelCalls();
         }
-    }
-
-    private byte[] Grow(byte[] buffer, int count)
-    {
-        int size = (int)Math.Min((long)buffer.Length * 2, (long)_maxMessageBytes + 1);
-        byte[] grown = ArrayPool<byte>.Shared.Rent(size);
-        buffer.AsSpan(0, count).CopyTo(grown);
-        ArrayPool<byte>.Shared.Return(buffer);
-        return grown;
     }
 
     /// <summary>
@@ -178,7 +150,7 @@ internal sealed partial class WebSocketConnection
         catch (Exception exception)
         {
             // The engine answers every handler failure itself; reaching here is a bug in the engine.
-            _log.Error($"Dispatch failed for {RemoteEndPoint}: {exception.GetType().Name}");
+            _log.DispatchFailed(RemoteEndPoint, exception);
             answered = false;
         }
 
@@ -190,7 +162,7 @@ internal sealed partial class WebSocketConnection
         ArrayPool<byte>.Shared.Return(message);
         if (answered)
         {
-            Enqueue(answer, type);
+            _writer.Enqueue(answer, type);
         }
         else
         {

@@ -18,11 +18,12 @@ namespace CameraRpc.Server.Transport;
 /// before it reads the next message, so a connection at its limit simply stops reading (back-pressure
 /// through TCP) and no message is ever dropped. Answers go into a queue whose byte size is capped (a
 /// client that sends but never reads is aborted rather than buffered forever); whichever thread finds
-/// no writer active becomes the writer and sends the whole queue in one socket write.</para>
+/// no writer active becomes the writer and sends the whole queue in one socket write (all of which is
+/// <see cref="OutboundWriter"/>'s job).</para>
 /// <para>Memory: a message buffer is rented from the pool only while a message is being read and
-/// dispatched; between messages the connection waits in a zero-byte receive (what its stream does
-/// then is up to <see cref="ConnectionStream"/>: nothing for a connection that never sent anything,
-/// a 2 KiB read buffer of its own for one that has).</para>
+/// dispatched (<see cref="MessageAssembler"/>); between messages the connection waits in a zero-byte
+/// receive (what its stream does then is up to <see cref="ConnectionReadBuffer"/>: nothing for a
+/// connection that never sent anything, a 2 KiB read buffer of its own for one that has).</para>
 /// </remarks>
 internal sealed partial class WebSocketConnection : IRpcNotificationSink
 {
@@ -42,17 +43,16 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     private readonly ServerMetrics _metrics;
     private readonly int _maxMessageBytes;
     private readonly int _maxConcurrency;
-    private readonly long _maxQueuedBytes;
     private readonly SemaphoreSlim _permits;
     private readonly CancellationTokenSource _calls = new();
+    private readonly OutboundWriter _writer;
 
-    private long _queuedBytes;
+    private MessageAssembler _message;
     private int _callsInFlight;
     private int _awaitingMessage;
     private long _drainTarget = long.MaxValue;
     private long _lastActivity = Environment.TickCount64;
     private int _awaitingPermit; // 1 while the read loop waits for a call slot (back-pressure)
-    private int _closeQueued;
 
     public WebSocketConnection(
         long id, UpgradedWebSocket upgraded, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
@@ -69,11 +69,14 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         _maxMessageBytes = maxMessageBytes;
         _maxConcurrency = maxConcurrency;
 
-        // Enough for every call in flight to have a full-size answer waiting, and then some.
-        _maxQueuedBytes = Math.Max(4L * maxMessageBytes, 16L * 1024 * 1024);
         _permits = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+        _message = new MessageAssembler(maxMessageBytes);
         RemoteEndPoint = display ?? remoteEndPoint?.ToString() ?? "unknown";
-        Context = new RpcContext(dispatcher, id, remoteEndPoint, this, admission);
+
+        // Enough for every call in flight to have a full-size answer waiting, and then some.
+        long maxQueuedBytes = Math.Max(4L * maxMessageBytes, 16L * 1024 * 1024);
+        _writer = new OutboundWriter(_socket, _stream?.Batch, log, metrics, RemoteEndPoint, maxQueuedBytes);
+        Context = new RpcContext(dispatcher, id, remoteEndPoint, this) { Admission = admission };
     }
 
     /// <summary>A number unique to this connection within the process.</summary>
@@ -94,13 +97,16 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     /// <summary>Messages of this connection whose calls are running now (not counting the read loop's wait).</summary>
     public int CallsInFlight => Volatile.Read(ref _callsInFlight);
 
+    /// <summary>Where everything this connection sends goes: answers, notifications, scheduled sources, the close frame.</summary>
+    public OutboundWriter Outbound => _writer;
+
     /// <summary>
     /// Shutdown begins: remembers how many bytes the client had sent by now (read or waiting in the
     /// kernel), so that <see cref="IsDrained"/> can tell when every message that reached the server
     /// before the signal has been read and answered.
     /// </summary>
     public void MarkDrainTarget() =>
-        Volatile.Write(ref _drainTarget, _stream is null ? 0 : _stream.SocketBytesRead + _stream.SocketAvailable);
+        Volatile.Write(ref _drainTarget, _stream is null ? 0 : _stream.Socket.BytesRead + _stream.Socket.Available);
 
     /// <summary>
     /// True when the close frame can go out without cutting off an answer: no call is running, the read
@@ -110,7 +116,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     public bool IsDrained =>
         CallsInFlight == 0
         && Volatile.Read(ref _awaitingMessage) == 1
-        && (_stream is null || (_stream.BufferedCount == 0 && _stream.SocketBytesRead >= Volatile.Read(ref _drainTarget)));
+        && (_stream is null || (_stream.ReadBuffer.BufferedCount == 0 && _stream.Socket.BytesRead >= Volatile.Read(ref _drainTarget)));
 
     /// <summary>Serves the connection until it is closed or broken. Never throws.</summary>
     public async Task RunAsync()
@@ -127,11 +133,11 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         catch (Exception exception)
         {
             // A bug of ours: the connection is closed and released below like a broken one, not left open and unread.
-            _log.Error($"Connection {RemoteEndPoint} failed: {exception.GetType().Name}: {exception.Message}");
+            _log.ConnectionFailed(RemoteEndPoint, exception);
             reason = CloseReason.Faulted;
         }
 
-        FlushDeferred(); // the read loop holds nothing back any more
+        _writer.FlushDeferred(); // the read loop holds nothing back any more
         if (reason != CloseReason.MessageTooBig)
         {
             // The client is gone or has said goodbye (CONTRACT: a disconnect cancels its calls). After a
@@ -143,15 +149,15 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         await WaitForCallsAsync().ConfigureAwait(false);
         if (reason == CloseReason.MessageTooBig)
         {
-            QueueClose(WebSocketCloseStatus.MessageTooBig, $"message larger than {_maxMessageBytes} bytes");
+            _writer.EnqueueClose(WebSocketCloseStatus.MessageTooBig, $"message larger than {_maxMessageBytes} bytes");
         }
         else if (reason == CloseReason.PeerClosed)
         {
             // Answer the client's close (a no-op when the close was ours and this was its reply).
-            QueueClose(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, string.Empty);
+            _writer.EnqueueClose(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, string.Empty);
         }
 
-        await FlushedAsync().ConfigureAwait(false);
+        await _writer.FlushedAsync().ConfigureAwait(false);
 
         if (reason == CloseReason.MessageTooBig)
         {
@@ -173,7 +179,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     /// <returns>True when this call started the close; false when a close was already under way.</returns>
     public bool BeginClose(WebSocketCloseStatus status, string description)
     {
-        if (!QueueClose(status, description))
+        if (!_writer.EnqueueClose(status, description))
         {
             return false;
         }
@@ -193,6 +199,13 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
         {
             // Already finished.
         }
+    }
+
+    /// <inheritdoc />
+    public ValueTask SendNotificationAsync(RpcResponseBuffer message, CancellationToken cancellationToken)
+    {
+        _writer.Enqueue(message, WebSocketMessageType.Text);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Drops the connection at once, without a close handshake.</summary>

@@ -17,7 +17,6 @@ internal static class WebSocketHandshake
     /// <summary>The only protocol version there is (RFC 6455 section 4.1).</summary>
     public const string SupportedVersion = "13";
 
-    private const string KeyGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private const int KeyBytes = 16;
     private const int KeyChars = 24; // base64 of 16 bytes, with its padding
 
@@ -53,14 +52,7 @@ internal static class WebSocketHandshake
 
     /// <summary>The <c>Sec-WebSocket-Accept</c> value for a key: base64 of SHA-1 of the key and the protocol's GUID.</summary>
     public static string ComputeAccept(string key)
-    {
-        Span<byte> input = stackalloc byte[128];
-        int length = Encoding.ASCII.GetBytes(key, input);
-        length += Encoding.ASCII.GetBytes(KeyGuid, input[length..]);
-        Span<byte> hash = stackalloc byte[Sha1.HashSize];
-        Sha1.HashData(input[..length], hash);
-        return Convert.ToBase64String(hash);
-    }
+        => Tools.WebSockets.WebSocketAccept.Compute(key);
 
     /// <summary>The complete <c>101 Switching Protocols</c> response, headers and blank line.</summary>
     public static byte[] SwitchingProtocols(string accept) => Encoding.ASCII.GetBytes(

@@ -24,13 +24,27 @@ namespace CameraRpc.Server.Transport;
 /// <para>HttpListener's internals are reached with <see cref="UnsafeAccessorAttribute"/> (bound at
 /// compile time, no reflection, AOT-safe); the executable is self-contained, so the runtime it targets
 /// cannot change under it. Should a member ever be missing, HttpListener's own WebSocket is used
-/// instead: slower and heavier, still correct.</para>
+/// instead: slower and heavier, still correct. That fallback is counted (<see cref="FallbackCount"/>,
+/// with <see cref="FallbackReason"/>), the host logs it once at warning level, and a test fails on
+/// it, so that a runtime update that breaks the take-over does not go unnoticed.</para>
 /// </remarks>
 internal static class WebSocketUpgrade
 {
     private const string HttpConnectionType = "System.Net.HttpConnection, System.Net.HttpListener";
 
-    private static bool s_takeOverUnavailable;
+    private static volatile bool s_takeOverUnavailable;
+    private static long s_takeOverCount;
+    private static long s_fallbackCount;
+    private static string? s_fallbackReason;
+
+    /// <summary>Connections taken over from HttpListener since the process started (the intended path).</summary>
+    internal static long TakeOverCount => Interlocked.Read(ref s_takeOverCount);
+
+    /// <summary>Connections served by HttpListener's own WebSocket since the process started (the fallback).</summary>
+    internal static long FallbackCount => Interlocked.Read(ref s_fallbackCount);
+
+    /// <summary>Why the take-over is unavailable (the missing member), or null while it works.</summary>
+    internal static string? FallbackReason => Volatile.Read(ref s_fallbackReason);
 
     /// <summary>
     /// Completes the handshake of a request that <see cref="WebSocketHandshake.Check"/> accepted and
@@ -42,6 +56,7 @@ internal static class WebSocketUpgrade
     {
         if (!s_takeOverUnavailable && TakeOver(context) is { } raw)
         {
+            Interlocked.Increment(ref s_takeOverCount);
             var stream = new ConnectionStream(raw);
             try
             {
@@ -61,6 +76,8 @@ internal static class WebSocketUpgrade
             });
             return new UpgradedWebSocket(socket, stream, null);
         }
+
+        Interlocked.Increment(ref s_fallbackCount);
 
         // Fallback: HttpListener's WebSocket, whose disposal closes the context and the socket. It must
         // stay referenced until the connection ends (its finalizer closes the response, which would
@@ -82,7 +99,7 @@ internal static class WebSocketUpgrade
             object connection = ListenerConnection(context);
             if (ConnectedStream(connection) is not NetworkStream stream)
             {
-                s_takeOverUnavailable = true;
+                Unavailable("HttpConnection.ConnectedStream is not a NetworkStream");
                 return null;
             }
 
@@ -100,9 +117,15 @@ internal static class WebSocketUpgrade
         }
         catch (Exception exception) when (exception is MissingFieldException or MissingMethodException or MissingMemberException or TypeLoadException or InvalidCastException or NotSupportedException)
         {
-            s_takeOverUnavailable = true;
+            Unavailable($"{exception.GetType().Name}: {exception.Message}");
             return null;
         }
+    }
+
+    private static void Unavailable(string reason)
+    {
+        Volatile.Write(ref s_fallbackReason, reason);
+        s_takeOverUnavailable = true;
     }
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_Connection")]

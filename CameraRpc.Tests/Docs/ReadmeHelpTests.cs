@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CameraRpc.Server.Cli;
+using CameraRpc.Server.Tools.Cli;
 
 namespace CameraRpc.Tests.Docs;
 
@@ -15,6 +16,8 @@ public sealed partial class ReadmeHelpTests
         "probe [--url URL] [--simple]",
         "bench [--url URL] [--connections N] [--duration S]",
         "[--pipeline D] [--method M] [--params JSON] [--json]",
+        "watch TOPIC [PARAMS_JSON] [--url URL] [--count N]",
+        "[--compression]",
         "--help | --version",
     ];
 
@@ -48,7 +51,7 @@ public sealed partial class ReadmeHelpTests
         [
             ("serve", ExitCodes.Success, "graceful shutdown"),
             ("serve", ExitCodes.StartupFailure, "startup failure"),
-            ("serve", ExitCodes.StartupFailure, "second signal"),
+            ("serve", ExitCodes.ImmediateExit, "second signal"),
             ("call", ExitCodes.Success, "result"),
             ("call", ExitCodes.ErrorAnswer, "error answer"),
             ("call", ExitCodes.UsageError, "bad arguments"),
@@ -59,6 +62,9 @@ public sealed partial class ReadmeHelpTests
             ("bench", ExitCodes.Success, "no request lost or failed"),
             ("bench", ExitCodes.BenchFailed, "lost or failed"),
             ("bench", ExitCodes.CannotConnect, "cannot connect"),
+            ("watch", ExitCodes.Success, "Ctrl+C"),
+            ("watch", ExitCodes.ErrorAnswer, "refused the subscription"),
+            ("watch", ExitCodes.CannotConnect, "cannot connect"),
             ("--help, --version", ExitCodes.Success, "always"),
         ];
 
@@ -75,10 +81,11 @@ public sealed partial class ReadmeHelpTests
     public void the_exit_codes_in_help_agree_with_the_readme()
     {
         Usage.Text.Should().Contain($"call     {ExitCodes.Success} result, {ExitCodes.ErrorAnswer} error response, {ExitCodes.CannotConnect} cannot connect")
-            .And.Contain($"probe    {ExitCodes.Success} every check passed, {ExitCodes.ProbeFailed} a check failed, {ExitCodes.CannotConnect} cannot connect");
+            .And.Contain($"probe    {ExitCodes.Success} every check passed, {ExitCodes.ProbeFailed} a check failed, {ExitCodes.CannotConnect} cannot connect")
+            .And.Contain($"watch    {ExitCodes.Success} ended (Ctrl+C, --count, the server's end), {ExitCodes.ErrorAnswer} subscription refused, {ExitCodes.CannotConnect} cannot connect");
     }
 
     // "CameraRpc.Server call ...", "./dist/CameraRpc.Server probe ..." in the README's shell blocks.
-    [GeneratedRegex(@"CameraRpc\.Server (?<command>call|probe|bench|serve)\b")]
+    [GeneratedRegex(@"CameraRpc\.Server (?<command>call|probe|bench|watch|serve)\b")]
     private static partial Regex ReadmeCommand();
 }

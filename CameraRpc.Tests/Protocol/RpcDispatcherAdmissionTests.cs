@@ -23,7 +23,7 @@ public sealed class RpcDispatcherAdmissionTests
     private static async Task<string?> CallAsync(IRpcCallAdmission? admission, string message)
     {
         var dispatcher = new RpcDispatcher(s_methods);
-        var context = new RpcContext(dispatcher, 1, null, null, admission);
+        var context = new RpcContext(dispatcher, 1, null, null) { Admission = admission };
         RpcResponseBuffer output = RpcResponseBuffer.Rent();
         try
         {

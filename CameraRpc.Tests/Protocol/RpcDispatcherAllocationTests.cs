@@ -65,7 +65,7 @@ public sealed class RpcDispatcherAdmissionAllocationTests
             new CameraRpc.Server.Security.TokenBucket(int.MaxValue, TimeProvider.System),
             table.Acquire(System.Net.IPAddress.Loopback),
             new CameraRpc.Server.Security.RateLimitCounters());
-        var context = new RpcContext(dispatcher, 1, null, null, admission);
+        var context = new RpcContext(dispatcher, 1, null, null) { Admission = admission };
         byte[] message = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"ping","id":1}""");
         RpcResponseBuffer output = RpcResponseBuffer.Rent();
         for (int i = 0; i < 100; i++)

@@ -1,7 +1,8 @@
 using System.Reflection;
 using CameraRpc.Server.Cli;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Cli;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Commands;
 using CameraRpc.Server.Configuration;
 using FluentAssertions;
 using NUnit.Framework;

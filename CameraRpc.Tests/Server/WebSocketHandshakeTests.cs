@@ -3,6 +3,7 @@ using System.Text;
 using CameraRpc.Server.Transport;
 using FluentAssertions;
 using NUnit.Framework;
+using CameraRpc.Server.Tools.WebSockets;
 
 namespace CameraRpc.Tests.Server;
 

@@ -7,19 +7,19 @@ using CameraRpc.Server.Metrics;
 namespace CameraRpc.Tests.TestSupport;
 
 /// <summary>
-/// The server hosted in the test process (<see cref="RpcServer"/>) on 127.0.0.1 and a free port, with the
+/// The server hosted in the test process (<see cref="RpcHost"/>) on 127.0.0.1 and a free port, with the
 /// built-in methods plus this test project's generated methods (Generator/TestMethods and EndToEnd
 /// fixtures), for tests that need methods of their own, such as server push.
 /// </summary>
 public sealed class InProcessServer : IAsyncDisposable
 {
-    private InProcessServer(RpcServer server, ServerMetrics metrics)
+    private InProcessServer(RpcHost server, ServerMetrics metrics)
     {
         Server = server;
         Metrics = metrics;
     }
 
-    internal RpcServer Server { get; }
+    internal RpcHost Server { get; }
 
     internal ServerMetrics Metrics { get; }
 
@@ -40,7 +40,7 @@ public sealed class InProcessServer : IAsyncDisposable
 
         var metrics = new ServerMetrics();
         RpcMethodTable methods = RpcMethodTable.Combine(BuiltInRpcMethods.Table, GeneratedRpcMethods.Table);
-        var server = new RpcServer(options, methods, ServerLog.Disabled, metrics);
+        var server = new RpcHost(options, methods, ServerLog.Disabled, metrics);
         server.Start();
         return new InProcessServer(server, metrics);
     }

@@ -1,7 +1,9 @@
 using CameraRpc.Server.Cli;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Cli;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Commands;
 using CameraRpc.Server.Configuration;
+using CameraRpc.Server.Tools.WebSockets;
 
 namespace CameraRpc.Tests.Tools;
 
@@ -65,14 +67,14 @@ public sealed class BearerTokenTests
         int exitCode = await CallCommand.RunAsync(
             ["ping", "--url", "ws://127.0.0.1:9/ws"], "bad\ntoken", new StringWriter(), stderr, TimeSpan.FromSeconds(5), cancellationToken);
 
-        exitCode.Should().Be(ExitCodes.Failure, "a bad setting is exit 1, like a bad argument, not 'cannot connect'");
+        exitCode.Should().Be(ExitCodes.UsageError, "a bad setting is exit 1, like a bad argument, not 'cannot connect'");
         stderr.ToString().Trim().Should().Be("call: CAMERARPC_AUTH_TOKEN holds a character that cannot go into an HTTP header (only printable ASCII can)");
     }
 
     [Test]
     public void help_tells_how_the_client_commands_send_a_token()
     {
-        Usage.Text.Should().Contain("call, probe and bench against a server with --auth-token: set CAMERARPC_AUTH_TOKEN")
+        Usage.Text.Should().Contain("call, probe, bench and watch against a server with --auth-token: set CAMERARPC_AUTH_TOKEN")
             .And.Contain("'Authorization: Bearer TOKEN' on the WebSocket upgrade and on every HTTP POST")
             .And.Contain($"answers 401 is exit {ExitCodes.CannotConnect}");
     }

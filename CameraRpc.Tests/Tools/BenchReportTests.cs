@@ -1,6 +1,6 @@
 using System.Text.Json;
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Commands;
 
 namespace CameraRpc.Tests.Tools;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Commands;
+using CameraRpc.Server.Tools.WebSockets;
 using CameraRpc.Tests.TestSupport;
 
 namespace CameraRpc.Tests.Tools;
@@ -73,7 +73,7 @@ public sealed partial class ClientCommandTests
         using var server = ScriptedServer.Start(async (socket, head, token) =>
         {
             string key = head.Split("\r\n").Single(line => line.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
-            string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+            string accept = WebSocketAccept.Compute(key);
             await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), token);
 
             // Wait for the request frame, then send the first bytes of a 100-byte text frame and reset.
@@ -107,6 +107,30 @@ public sealed partial class ClientCommandTests
 
         exitCode.Should().Be(2);
         Lines(stderr).Should().Equal([$"{url} answered with a body that is not JSON: <html> <body> Bad gateway </body> </html>"], "the page is quoted on one line");
+    }
+
+    [TestCase("call")]
+    [TestCase("watch")]
+    [CancelAfter(20_000)]
+    public async Task call_and_watch_offer_permessage_deflate_as_browsers_do(string command, CancellationToken cancellationToken)
+    {
+        var upgrade = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var server = ScriptedServer.Start(async (socket, head, token) =>
+        {
+            upgrade.TrySetResult(head);
+            await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), token);
+        }, cancellationToken);
+        string url = $"ws://127.0.0.1:{server.Port}/ws";
+
+        int exitCode = command == "call"
+            ? await CallCommand.RunAsync(["ping", "--url", url], new StringWriter(), new StringWriter(), cancellationToken)
+            : await WatchCommand.RunAsync(["server.stats", "--url", url], new StringWriter(), new StringWriter(), cancellationToken);
+
+        exitCode.Should().Be(2, "the scripted server refuses with 401");
+        string extensions = (await upgrade.Task.WaitAsync(cancellationToken)).Split("\r\n")
+            .Single(line => line.StartsWith("Sec-WebSocket-Extensions:", StringComparison.OrdinalIgnoreCase));
+        extensions["Sec-WebSocket-Extensions:".Length..].Trim().Should().Be(
+            "permessage-deflate; client_max_window_bits", "the offer every browser makes; a server that does not take it runs uncompressed");
     }
 
     private static string[] Lines(StringWriter writer) =>

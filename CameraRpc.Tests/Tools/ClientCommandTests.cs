@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Commands;
 using FluentAssertions;
 using NUnit.Framework;
 

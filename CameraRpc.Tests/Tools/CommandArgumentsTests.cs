@@ -1,7 +1,8 @@
-using CameraRpc.Server.Client;
-using CameraRpc.Server.Commands;
+using CameraRpc.Server.Tools.Client;
+using CameraRpc.Server.Tools.Commands;
 using FluentAssertions;
 using NUnit.Framework;
+using CameraRpc.Server.Tools.Cli;
 
 namespace CameraRpc.Tests.Tools;
 
@@ -37,9 +38,9 @@ public sealed class CommandArgumentsTests
     [TestCase(new[] { "ping", "42" }, "array or object")]
     [TestCase(new[] { "ping", "[1," }, "not valid JSON")]
     [TestCase(new[] { "ping", "[]", "extra" }, "too many arguments")]
-    [TestCase(new[] { "ping", "--url" }, "--url needs a value")]
+    [TestCase(new[] { "ping", "--url" }, "missing value for --url")]
     [TestCase(new[] { "ping", "--url", "ftp://x/" }, "--url")]
-    [TestCase(new[] { "ping", "--bogus" }, "unknown option --bogus")]
+    [TestCase(new[] { "ping", "--bogus" }, "unknown option '--bogus'")]
     public void call_rejects_bad_arguments_with_a_reason(string[] args, string reason)
     {
         CallCommand.TryParseOptions(args, out _, out string? error).Should().BeFalse();
@@ -120,7 +121,7 @@ public sealed class CommandArgumentsTests
     [TestCase(new[] { "--url", "http://127.0.0.1:8002/ws" }, "ws://")]
     [TestCase(new[] { "--url", "wss://127.0.0.1:8002/ws" }, "ws://")]
     [TestCase(new[] { "--server-pid", "0" }, "--server-pid")]
-    [TestCase(new[] { "--connections", "1", "--connections", "2" }, "given twice")]
+    [TestCase(new[] { "--connections", "1", "--connections", "2" }, "--connections given twice")]
     public void bench_rejects_bad_values_naming_the_option(string[] args, string reason)
     {
         BenchCommand.TryParseOptions(args, out _, out _, out string? error).Should().BeFalse();
@@ -144,5 +145,57 @@ public sealed class CommandArgumentsTests
         byte[]? result = LoadGenerator.ExpectedResult(method, paramsJson);
 
         (result is null ? null : System.Text.Encoding.UTF8.GetString(result)).Should().Be(expected);
+    }
+
+    [Test]
+    public void bench_compression_is_off_unless_asked_for()
+    {
+        BenchCommand.TryParseOptions([], out LoadOptions? plain, out _, out _).Should().BeTrue();
+        BenchCommand.TryParseOptions(["--compression"], out LoadOptions? compressed, out _, out _).Should().BeTrue();
+
+        plain!.Compression.Should().BeFalse("the self-framed path is the default: it keeps the bench off the critical path");
+        compressed!.Compression.Should().BeTrue();
+    }
+
+    [Test]
+    public void watch_takes_a_topic_params_url_and_count()
+    {
+        WatchCommand.TryParseOptions(["camera.controls", "{ \"device\": 0 }", "--url", "wss://cam.example/ws", "--count=3"], out var options, out _).Should().BeTrue();
+
+        options!.Topic.Should().Be("camera.controls");
+        options.ParamsJson.Should().Be("{\"device\":0}", "params are sent compact");
+        options.Url.Should().Be(new Uri("wss://cam.example/ws"));
+        options.Count.Should().Be(3);
+    }
+
+    [Test]
+    public void watch_defaults_to_the_contract_url_and_no_count()
+    {
+        WatchCommand.TryParseOptions(["server.stats"], out var options, out _).Should().BeTrue();
+
+        options!.Url.Should().Be(new Uri(CommandArguments.DefaultUrl));
+        options.ParamsJson.Should().BeNull();
+        options.Count.Should().BeNull("without --count it runs until Ctrl+C or the server's end");
+    }
+
+    [TestCase(new string[0], "TOPIC is missing")]
+    [TestCase(new[] { "" }, "TOPIC is empty")]
+    [TestCase(new[] { "t", "7" }, "array or object")]
+    [TestCase(new[] { "t", "[]", "x" }, "too many arguments")]
+    [TestCase(new[] { "t", "--url", "http://127.0.0.1:8002/ws" }, "subscriptions need a WebSocket")]
+    [TestCase(new[] { "t", "--count", "0" }, "--count")]
+    [TestCase(new[] { "t", "--count", "all" }, "--count")]
+    [TestCase(new[] { "t", "--notify" }, "unknown option '--notify'")]
+    public void watch_rejects_bad_arguments_with_a_reason(string[] args, string reason)
+    {
+        WatchCommand.TryParseOptions(args, out _, out string? error).Should().BeFalse();
+        error.Should().Contain(reason);
+    }
+
+    [Test]
+    public void the_cpu_time_of_a_process_is_read_and_a_missing_process_has_none()
+    {
+        ServerProcessCpu.ReadCpuSeconds(Environment.ProcessId).Should().BePositive("this test process has used some CPU");
+        ServerProcessCpu.ReadCpuSeconds(int.MaxValue).Should().BeNull("no such process");
     }
 }

@@ -1,4 +1,4 @@
-using CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.Client;
 using FluentAssertions;
 using NUnit.Framework;
 

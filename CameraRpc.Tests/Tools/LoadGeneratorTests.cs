@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.Client;
 using CameraRpc.Tests.TestSupport;
 
 namespace CameraRpc.Tests.Tools;

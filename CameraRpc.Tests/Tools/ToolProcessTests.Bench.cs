@@ -41,6 +41,22 @@ public sealed partial class ToolProcessTests
     }
 
     [Test]
+    [CancelAfter(60_000)]
+    public async Task bench_with_compression_answers_every_request_and_says_whether_the_server_took_deflate(CancellationToken cancellationToken)
+    {
+        CommandProcess.Outcome run = await RunBenchAsync(cancellationToken, "--method", "echo", "--params", "[\"a camera control list, compressible\"]", "--compression");
+
+        run.ExitCode.Should().Be(0, $"nothing was lost or failed over the runtime's client either: {run}");
+        using JsonDocument report = JsonDocument.Parse(run.Stdout);
+        (long sent, long answered, long failed, long lost) = Counts(report);
+        sent.Should().BePositive();
+        answered.Should().Be(sent, "every echo comes back with its message");
+        (failed, lost).Should().Be((0L, 0L));
+        report.RootElement.GetProperty("compressionOffered").GetBoolean().Should().BeTrue();
+        report.RootElement.GetProperty("connectionsCompressed").GetInt32().Should().BeInRange(0, 2, "the server may or may not accept the offer; the report counts those that did");
+    }
+
+    [Test]
     [CancelAfter(30_000)]
     public async Task bench_exits_2_at_once_with_one_line_when_no_connection_opens(CancellationToken cancellationToken)
     {

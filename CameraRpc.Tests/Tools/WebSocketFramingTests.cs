@@ -1,7 +1,8 @@
 using System.Text;
-using CameraRpc.Server.Client;
+using CameraRpc.Server.Tools.Client;
 using FluentAssertions;
 using NUnit.Framework;
+using CameraRpc.Server.Tools.WebSockets;
 
 namespace CameraRpc.Tests.Tools;
 

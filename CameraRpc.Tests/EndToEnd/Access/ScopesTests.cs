@@ -102,7 +102,7 @@ public sealed class ScopesTests
             (await viewer.CallAsync(SetExposure, cancellationToken)).Should().Be(Forbidden);
 
             TokensFiles.Rewrite(path, TokensFiles.Camera("camera.read,camera.write"));
-            server.Server.ReloadTokens().Should().BeTrue();
+            server.Server.Tokens.Reload().Should().BeTrue();
 
             (await viewer.CallAsync(SetExposure, cancellationToken)).Should().Be("""{"jsonrpc":"2.0","result":2.5,"id":1}""", "the new scope applies from the next call");
         }

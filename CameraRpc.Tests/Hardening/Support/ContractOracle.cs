@@ -1,3 +1,4 @@
+using CameraRpc.Protocol;
 using System.Text.Json;
 
 namespace CameraRpc.Tests.Hardening.Support;
@@ -14,7 +15,7 @@ public static class ContractOracle
 
     private static readonly JsonDocumentOptions s_strict = new()
     {
-        MaxDepth = 64,
+        MaxDepth = RpcEnvelopeReader.MaxDepth,
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
     };

@@ -1,0 +1,327 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+using CameraRpc.Server.Tools.WebSockets;
+
+namespace CameraRpc.Server.Tools.Client;
+
+/// <summary>
+/// Closed-loop WebSocket load: opens N connections (ramped), keeps D requests in flight on each
+/// (a new one goes out per answer), warms up, then measures for the given duration and checks
+/// every answer's id and result.
+/// </summary>
+/// <remarks>
+/// Built not to be the bottleneck: it speaks WebSocket itself over a plain socket (see
+/// <see cref="WebSocketFraming"/>), so the requests that replace the answers of one read leave in
+/// one write. Each connection owns one pre-built request buffer (only the
+/// id digits are rewritten), one receive buffer, one latency histogram and plain counters, all
+/// touched by that connection's single async loop, so the hot path takes no lock and allocates
+/// nothing. Answers are read with <see cref="Utf8JsonReader"/> straight from the receive buffer.
+/// The per-connection figures are merged once, at the end.
+/// </remarks>
+internal sealed partial class LoadGenerator
+{
+    private readonly LoadOptions _options;
+    private readonly byte[] _requestPrefix;
+    private readonly byte[]? _expectedResult;
+    private readonly CancellationTokenSource _abort = new();
+    private long _measureStart = long.MaxValue;
+    private long _measureEnd = long.MaxValue;
+
+    public LoadGenerator(LoadOptions options)
+    {
+        _options = options;
+        _requestPrefix = BuildRequestPrefix(options.Method, options.ParamsJson);
+        _expectedResult = ExpectedResult(options.Method, options.ParamsJson);
+    }
+
+    /// <summary>Runs the whole load: connect, warm up, measure, drain, close.</summary>
+    public async Task<LoadResult> RunAsync(CancellationToken cancellationToken)
+    {
+        using CancellationTokenRegistration abortOnCancel = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _abort);
+        int? serverPid = _options.ServerPid
+            ?? (ServerProcessCpu.IsLocalHost(_options.Url) ? ServerProcessCpu.FindListeningProcess(_options.Url.Port) : null);
+
+        // Connect phase.
+        var connectLatency = new LatencyHistogram();
+        var connections = new Connection?[_options.Connections];
+        string? firstConnectError = null;
+        int failedConnects = 0;
+        long connectStarted = Stopwatch.GetTimestamp();
+        IPEndPoint? endpoint = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        using (var pending = new SemaphoreSlim(_options.MaxPendingConnects))
+        {
+            var connects = new List<Task>(_options.Connections);
+            for (int i = 0; i < _options.Connections; i++)
+            {
+                await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+                int index = i;
+                connects.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        (Connection? connection, long ticks, string? error) = _options.Compression
+                            ? await ConnectCompressedAsync(cancellationToken).ConfigureAwait(false)
+                            : endpoint is null
+                                ? (null, 0, $"cannot connect to {_options.Url}: cannot resolve {_options.Url.DnsSafeHost}")
+                                : await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                        connections[index] = connection;
+                        lock (connectLatency)
+                        {
+                            if (connection is not null)
+                            {
+                                connectLatency.RecordTicks(ticks);
+                            }
+                            else
+                            {
+                                failedConnects++;
+                                firstConnectError ??= error;
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        pending.Release();
+                    }
+                }, cancellationToken));
+
+                if (_options.Progress is TextWriter progress && (i + 1) % 1000 == 0)
+                {
+                    await progress.WriteAsync($"\r  connecting: {i + 1:N0}/{_options.Connections:N0} ").ConfigureAwait(false);
+                }
+            }
+
+            await Task.WhenAll(connects).ConfigureAwait(false);
+        }
+
+        TimeSpan connectPhase = Stopwatch.GetElapsedTime(connectStarted);
+        Connection[] open = connections.Where(c => c is not null).ToArray()!;
+        if (open.Length == 0)
+        {
+            // Nothing to load: report the connect failure now instead of idling through warm-up and measurement.
+            return new LoadResult
+            {
+                Options = _options,
+                ConnectionsOpened = 0,
+                ConnectionsFailed = failedConnects,
+                ConnectionsDropped = 0,
+                ConnectPhase = connectPhase,
+                ConnectLatency = connectLatency,
+                Sent = 0,
+                Answered = 0,
+                Failed = 0,
+                Lost = 0,
+                Mismatched = 0,
+                Measured = TimeSpan.Zero,
+                Latency = new LatencyHistogram(),
+                ServerPid = serverPid,
+                BenchCpuSeconds = 0,
+                FirstConnectError = firstConnectError,
+            };
+        }
+
+        // Load phase: the clock is fixed before any request goes out, so every loop can tell warm-up from measurement itself.
+        long start = Stopwatch.GetTimestamp();
+        _measureStart = start + (long)(_options.Warmup.TotalSeconds * Stopwatch.Frequency);
+        _measureEnd = _measureStart + (long)(_options.Duration.TotalSeconds * Stopwatch.Frequency);
+        var loops = new Task[open.Length];
+        for (int i = 0; i < open.Length; i++)
+        {
+            loops[i] = _options.Compression ? RunCompressedConnectionAsync(open[i]) : RunConnectionAsync(open[i]);
+        }
+
+        await ShowProgressUntilAsync(open, _measureStart, "warm-up", cancellationToken).ConfigureAwait(false);
+        double? serverCpuStart = serverPid is int pid0 ? ServerProcessCpu.ReadCpuSeconds(pid0) : null;
+        TimeSpan benchCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        await ShowProgressUntilAsync(open, _measureEnd, "measuring", cancellationToken).ConfigureAwait(false);
+        double? serverCpuEnd = serverPid is int pid1 ? ServerProcessCpu.ReadCpuSeconds(pid1) : null;
+        TimeSpan benchCpuEnd = Process.GetCurrentProcess().TotalProcessorTime;
+        if (_options.Progress is TextWriter clear)
+        {
+            await clear.WriteAsync("\r" + new string(' ', 100) + "\r").ConfigureAwait(false);
+        }
+
+        // Drain: answers still in flight get the grace period, then whatever is left counts as lost.
+        _abort.CancelAfter(_options.Grace);
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var latency = new LatencyHistogram();
+        long sent = 0, answered = 0, failed = 0, lost = 0, mismatched = 0;
+        int dropped = 0, compressed = 0;
+        string? firstProblem = null;
+        foreach (Connection connection in open)
+        {
+            latency.Add(connection.Latency);
+            sent += connection.Sent;
+            answered += connection.Answered;
+            failed += connection.Failed;
+            lost += connection.Lost;
+            mismatched += connection.Mismatched;
+            dropped += connection.Dropped ? 1 : 0;
+            compressed += connection.Compressed ? 1 : 0;
+            firstProblem ??= connection.Problem;
+            connection.Dispose();
+        }
+
+        return new LoadResult
+        {
+            Options = _options,
+            ConnectionsOpened = open.Length,
+            ConnectionsFailed = failedConnects,
+            ConnectionsDropped = dropped,
+            ConnectionsCompressed = compressed,
+            ConnectPhase = connectPhase,
+            ConnectLatency = connectLatency,
+            Sent = sent,
+            Answered = answered,
+            Failed = failed,
+            Lost = lost,
+            Mismatched = mismatched,
+            Measured = TimeSpan.FromSeconds((double)(_measureEnd - _measureStart) / Stopwatch.Frequency),
+            Latency = latency,
+            ServerPid = serverPid,
+            ServerCpuSeconds = serverCpuStart is double s0 && serverCpuEnd is double s1 ? s1 - s0 : null,
+            BenchCpuSeconds = (benchCpuEnd - benchCpuStart).TotalSeconds,
+            FirstProblem = firstProblem,
+            FirstConnectError = firstConnectError,
+        };
+    }
+
+    /// <summary>
+    /// <c>{"jsonrpc":"2.0","method":M[,"params":P],"id":</c>: every request is this prefix, the id digits and <c>}</c>.
+    /// </summary>
+    internal static byte[] BuildRequestPrefix(string method, string? paramsJson)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStringValue(method);
+        }
+
+        var prefix = new List<byte>(128);
+        prefix.AddRange("{\"jsonrpc\":\"2.0\",\"method\":"u8.ToArray());
+        prefix.AddRange(buffer.WrittenSpan.ToArray());
+        if (paramsJson is not null)
+        {
+            prefix.AddRange(",\"params\":"u8.ToArray());
+            prefix.AddRange(Encoding.UTF8.GetBytes(paramsJson));
+        }
+
+        prefix.AddRange(",\"id\":"u8.ToArray());
+        return prefix.ToArray();
+    }
+
+    /// <summary>
+    /// The result a correct server gives, when the method is a built-in one: <c>"pong"</c> for ping,
+    /// the message for echo; null (no check beyond "not an error") for any other method.
+    /// </summary>
+    internal static byte[]? ExpectedResult(string method, string? paramsJson)
+    {
+        if (method == "ping")
+        {
+            return "\"pong\""u8.ToArray();
+        }
+
+        if (method != "echo" || paramsJson is null)
+        {
+            return null;
+        }
+
+        using JsonDocument document = JsonDocument.Parse(paramsJson);
+        JsonElement root = document.RootElement;
+        JsonElement message;
+        if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() == 1)
+        {
+            message = root[0];
+        }
+        else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("message"u8, out JsonElement named))
+        {
+            message = named;
+        }
+        else
+        {
+            return null;
+        }
+
+        return Encoding.UTF8.GetBytes(RpcAnswer.Format(message, indented: false));
+    }
+
+    private async Task<IPEndPoint?> ResolveAsync(CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(_options.Url.DnsSafeHost, out IPAddress? literal))
+        {
+            return new IPEndPoint(literal, _options.Url.Port);
+        }
+
+        try
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(_options.Url.DnsSafeHost, cancellationToken).ConfigureAwait(false);
+
+            // IPv4 first: a server on 0.0.0.0 (the default) is not reachable over ::1.
+            IPAddress? address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            return address is null ? null : new IPEndPoint(address, _options.Url.Port);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>TCP connect and WebSocket upgrade of one connection, timed together.</summary>
+    private async Task<(Connection? Connection, long Ticks, string? Error)> ConnectAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            byte[] upgrade = WebSocketFraming.BuildUpgradeRequest(_options.Url, _options.AuthToken, out string key);
+            await socket.SendAsync(upgrade, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+
+            // Read up to the end of the answer's head; whatever follows it is already WebSocket frames.
+            byte[] head = new byte[4096];
+            int length = 0;
+            int end;
+            while ((end = head.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
+            {
+                if (length == head.Length)
+                {
+                    throw new InvalidDataException("the server's upgrade answer is over 4 KiB");
+                }
+
+                int received = await socket.ReceiveAsync(head.AsMemory(length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    throw new InvalidDataException("the server closed the connection during the upgrade");
+                }
+
+                length += received;
+            }
+
+            if (WebSocketFraming.CheckUpgradeResponse(head.AsSpan(0, end), key) is string refusal)
+            {
+                throw new InvalidDataException(
+                    WebSocketFraming.StatusCode(head.AsSpan(0, end)) == 401 ? BearerToken.UnauthorizedReason(tokenSent: _options.AuthToken is not null) : refusal);
+            }
+
+            long ticks = Stopwatch.GetTimestamp() - started;
+            return (new Connection(socket, _requestPrefix, _options.Pipeline, head.AsSpan(end + 4, length - end - 4)), ticks, null);
+        }
+        catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            socket.Dispose();
+            string reason = exception is OperationCanceledException
+                ? $"no upgrade within {_options.ConnectTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s"
+                : RpcConnectionException.Describe(exception);
+            return (null, 0, $"cannot connect to {_options.Url}: {reason}");
+        }
+    }
+}
