@@ -7,11 +7,13 @@ using Microsoft.CodeAnalysis.CSharp;
 
 namespace CameraRpc.Tests.Docs;
 
-/// <summary>The README's CRPC table is <c>gen/DiagnosticDescriptors.cs</c>, and its mistaken example gets exactly the errors it shows.</summary>
+/// <summary>The method author's guide's CRPC table is <c>gen/DiagnosticDescriptors.cs</c>, and its mistaken example gets exactly the errors it shows.</summary>
 [Parallelizable(ParallelScope.Self)]
 public sealed partial class ReadmeDiagnosticsTests
 {
     private const string BrokenFile = "BrokenCameraMethods.cs";
+
+    private static GuideDocument Guide => GuideDocument.MethodAuthorGuide;
 
     private static IEnumerable<DiagnosticDescriptor> Descriptors() =>
         typeof(DiagnosticDescriptors).GetFields(BindingFlags.Public | BindingFlags.Static)
@@ -19,9 +21,9 @@ public sealed partial class ReadmeDiagnosticsTests
             .Select(field => (DiagnosticDescriptor)field.GetValue(null)!);
 
     [Test]
-    public void every_crpc_diagnostic_is_in_the_readme_with_its_title_and_message()
+    public void every_crpc_diagnostic_is_in_the_method_authors_guide_with_its_title_and_message()
     {
-        IReadOnlyList<string[]> rows = ReadmeDocument.TableRows(ReadmeDocument.Section("Compile-time diagnostics"));
+        IReadOnlyList<string[]> rows = GuideDocument.TableRows(Guide.Section("Compile-time diagnostics"));
 
         rows.Should().HaveCount(Descriptors().Count(), "one row per diagnostic the generator can report");
         foreach (DiagnosticDescriptor descriptor in Descriptors())
@@ -35,11 +37,11 @@ public sealed partial class ReadmeDiagnosticsTests
     }
 
     [Test]
-    public void the_mistaken_example_gets_exactly_the_errors_the_readme_shows()
+    public void the_mistaken_example_gets_exactly_the_errors_the_guide_shows()
     {
-        string? source = ReadmeDocument.FencedBlockAfter("example: " + BrokenFile);
-        string? shown = ReadmeDocument.FencedBlockAfter("errors: " + BrokenFile);
-        source.Should().NotBeNull("the README marks the mistaken example");
+        string? source = Guide.FencedBlockAfter("example: " + BrokenFile);
+        string? shown = Guide.FencedBlockAfter("errors: " + BrokenFile);
+        source.Should().NotBeNull($"{Guide} marks the mistaken example");
         shown.Should().NotBeNull("and the errors it gets");
 
         CSharpCompilation compilation = CompilationHelper.CreateCompilation(
@@ -48,7 +50,7 @@ public sealed partial class ReadmeDiagnosticsTests
         (GeneratorRunResult result, _) = CompilationHelper.Run(compilation);
 
         string[] actual = result.Diagnostics.OrderBy(d => d.Location.SourceSpan.Start).Select(d => d.ToString()).ToArray();
-        shown!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(actual, "the README quotes the generator's real output");
+        shown!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(actual, $"{Guide} quotes the generator's real output");
         actual.Select(line => CrpcId().Match(line).Value).Should().BeEquivalentTo(
             Descriptors().Select(d => d.Id), "the example shows every CRPC diagnostic once");
     }

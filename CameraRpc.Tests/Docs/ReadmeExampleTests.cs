@@ -4,8 +4,8 @@ using CameraRpc.Tests.TestSupport;
 namespace CameraRpc.Tests.Docs;
 
 /// <summary>
-/// The README's "Extend" example is a real file of this project (Docs/ReadmeExample/CameraMethods.cs), compiled
-/// with the real generator, and it behaves as the README says over a real WebSocket.
+/// The method author's guide's camera example is a real file of this project (Docs/ReadmeExample/CameraMethods.cs), compiled
+/// with the real generator, and it behaves as the guide says over a real WebSocket.
 /// </summary>
 [NonParallelizable]
 public sealed class ReadmeExampleTests
@@ -13,12 +13,12 @@ public sealed class ReadmeExampleTests
     private const string ExampleFile = "CameraRpc.Tests/Docs/ReadmeExample/CameraMethods.cs";
 
     [Test]
-    public void the_extend_example_in_the_readme_is_the_compiled_file_verbatim()
+    public void the_camera_example_in_the_method_authors_guide_is_the_compiled_file_verbatim()
     {
-        string? block = ReadmeDocument.FencedBlockAfter("example: CameraMethods.cs");
+        string? block = GuideDocument.MethodAuthorGuide.FencedBlockAfter("example: CameraMethods.cs");
 
-        block.Should().NotBeNull("the README marks the Extend example with <!-- example: CameraMethods.cs --> before its code block");
-        block.Should().Be(ReadmeDocument.ReadRepositoryFile(ExampleFile), "the README shows exactly the code that is compiled and tested");
+        block.Should().NotBeNull($"{GuideDocument.MethodAuthorGuide} marks the example with <!-- example: CameraMethods.cs --> before its code block");
+        block.Should().Be(GuideDocument.ReadRepositoryFile(ExampleFile), "the guide shows exactly the code that is compiled and tested");
     }
 
     [Test, CancelAfter(30_000)]
@@ -75,7 +75,7 @@ public sealed class ReadmeExampleTests
         (await client.CallAsync("""{"jsonrpc":"2.0","method":"camera.setExposure","params":{"camera":"front"},"id":5}""", cancellationToken))
             .Should().Be(
                 """{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":{"param":"milliseconds","reason":"missing"}},"id":5}""",
-                "the README's -32602 example");
+                "the guide's -32602 example");
         (await client.CallAsync("""{"jsonrpc":"2.0","method":"camera.setExposure","params":["front","fast"],"id":6}""", cancellationToken))
             .Should().Be(
                 """{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":{"param":"milliseconds","reason":"type"}},"id":6}""",

@@ -4,7 +4,7 @@ using CameraRpc.Server.Tools.Cli;
 
 namespace CameraRpc.Tests.Docs;
 
-/// <summary>--help covers every command of the contract, and the README's exit codes are those of <see cref="ExitCodes"/>.</summary>
+/// <summary>--help covers every command of the contract and of the guides, and the operator's guide's exit codes are those of <see cref="ExitCodes"/>.</summary>
 [Parallelizable(ParallelScope.Self)]
 public sealed partial class ReadmeHelpTests
 {
@@ -26,24 +26,27 @@ public sealed partial class ReadmeHelpTests
         Usage.Text.Should().Contain(usage, "--help must show every command and flag the contract promises");
 
     [Test]
-    public void every_command_the_readme_runs_is_one_that_help_shows()
+    public void every_command_a_guide_runs_is_one_that_help_shows()
     {
-        foreach (Match run in ReadmeCommand().Matches(ReadmeDocument.Text))
+        foreach (GuideDocument guide in GuideDocument.All)
         {
-            string command = run.Groups["command"].Value;
-            Usage.Text.Should().Contain($"{Usage.ProgramName} {command} ", $"the README runs '{command}', so --help must know it");
+            foreach (Match run in ReadmeCommand().Matches(guide.Text))
+            {
+                string command = run.Groups["command"].Value;
+                Usage.Text.Should().Contain($"{Usage.ProgramName} {command} ", $"{guide} runs '{command}', so --help must know it");
+            }
         }
     }
 
     [Test]
     public void the_readme_quotes_the_exit_codes_of_the_code()
     {
-        string text = ReadmeDocument.Text;
-        int at = text.IndexOf("<!-- exit codes: Cli/ExitCodes.cs -->", StringComparison.Ordinal);
-        at.Should().BeGreaterThan(0, "the README marks its exit-code table with <!-- exit codes: Cli/ExitCodes.cs -->");
+        GuideDocument guide = GuideDocument.OperatorGuide;
+        string table = guide.TextFrom("exit codes: Cli/ExitCodes.cs");
+        table.Should().NotBeEmpty($"{guide} marks its exit-code table with <!-- exit codes: Cli/ExitCodes.cs -->");
 
         // Columns: command | exit code | when
-        var documented = ReadmeDocument.TableRows(text[at..])
+        var documented = GuideDocument.TableRows(table)
             .Select(cells => (Command: cells[0].Trim('`'), Code: int.Parse(cells[1].Trim('`'), System.Globalization.CultureInfo.InvariantCulture), When: cells[2]))
             .ToList();
 

@@ -2,18 +2,20 @@ using CameraRpc.Server.Configuration;
 
 namespace CameraRpc.Tests.Docs;
 
-/// <summary>The README's option table is <see cref="OptionDefinitions.All"/>, no more and no less, and its sample config file loads.</summary>
+/// <summary>
+/// The front page's option table is <see cref="OptionDefinitions.All"/>, no more and no less, no other guide repeats
+/// it, and the operator's guide's sample config file loads.
+/// </summary>
 [Parallelizable(ParallelScope.Self)]
 public sealed class ReadmeOptionsTests
 {
     private static IReadOnlyList<ReadmeOption> ReadmeOptions()
     {
-        string text = ReadmeDocument.Text;
-        int at = text.IndexOf("<!-- options: OptionDefinitions.All -->", StringComparison.Ordinal);
-        at.Should().BeGreaterThan(0, "the README marks its option table with <!-- options: OptionDefinitions.All -->");
+        string table = GuideDocument.FrontPage.TextFrom("options: OptionDefinitions.All");
+        table.Should().NotBeEmpty("the README marks its option table with <!-- options: OptionDefinitions.All -->");
 
         // Columns: option | default | environment variable | config key | meaning
-        return ReadmeDocument.TableRows(text[at..])
+        return GuideDocument.TableRows(table)
             .Select(cells => new ReadmeOption(Code(cells[0]), Code(cells[1]), Code(cells[2]), Code(cells[3]), cells[4]))
             .ToList();
     }
@@ -47,23 +49,36 @@ public sealed class ReadmeOptionsTests
     [Test]
     public void the_readme_names_the_config_flag_and_its_environment_variable()
     {
-        ReadmeDocument.Section("Configure").Should()
+        GuideDocument.FrontPage.Section("Options").Should()
             .Contain("`" + OptionDefinitions.ConfigFlag + " FILE`", "the README says how to give a config file")
             .And.Contain("`" + OptionDefinitions.ConfigEnvVar + "`", "and the variable that names one");
     }
 
     [Test]
-    public void the_sample_config_file_in_the_readme_loads_with_every_key_it_shows()
+    public void no_guide_but_the_front_page_has_a_row_for_an_option()
     {
-        string? sample = ReadmeDocument.FencedBlockAfter("example: camerarpc.json");
-        sample.Should().NotBeNull("the README marks its sample config with <!-- example: camerarpc.json -->");
+        foreach (GuideDocument guide in GuideDocument.All.Where(g => g != GuideDocument.FrontPage))
+        {
+            foreach (OptionDefinition option in OptionDefinitions.All)
+            {
+                guide.Text.Should().NotContain(
+                    "\n| `" + option.Flag + "` |", $"the option table lives on the front page only; {guide} links to it instead of repeating {option.Flag}");
+            }
+        }
+    }
+
+    [Test]
+    public void the_sample_config_file_in_the_operators_guide_loads_with_every_key_it_shows()
+    {
+        string? sample = GuideDocument.OperatorGuide.FencedBlockAfter("example: camerarpc.json");
+        sample.Should().NotBeNull("the operator's guide marks its sample config with <!-- example: camerarpc.json -->");
         string path = Path.Combine(Path.GetTempPath(), "camerarpc-readme-" + Guid.NewGuid().ToString("N") + ".json");
         File.WriteAllText(path, sample);
         try
         {
             OptionsResult loaded = OptionsLoader.Load(["--config", path], _ => null);
 
-            loaded.Error.Should().BeNull("the README's sample config must be a file the server accepts");
+            loaded.Error.Should().BeNull("the guide's sample config must be a file the server accepts");
             foreach (OptionDefinition option in OptionDefinitions.All)
             {
                 sample.Should().Contain("\"" + option.ConfigKey + "\"", $"the sample config shows every key, {option.ConfigKey} included");

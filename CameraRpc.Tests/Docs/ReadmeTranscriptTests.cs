@@ -3,24 +3,26 @@ using CameraRpc.Tests.TestSupport;
 namespace CameraRpc.Tests.Docs;
 
 /// <summary>
-/// Every <c>--&gt;</c>/<c>&lt;--</c> transcript in the README is what the server answers today, byte for byte:
-/// a message of the built-in methods against the shipped method table, a <c>camera.*</c> message of the
-/// Extend example over a real WebSocket to a server that has that example's methods.
+/// Every <c>--&gt;</c>/<c>&lt;--</c> transcript in any of the four guides is what the server answers today, byte
+/// for byte: a message of the built-in methods against the shipped method table, a <c>camera.*</c> message of the
+/// method author's camera example over a real WebSocket to a server that has that example's methods.
 /// </summary>
 [Parallelizable(ParallelScope.All)]
 public sealed class ReadmeTranscriptTests
 {
-    /// <summary>One message the README shows a client sending, and every message it shows coming back.</summary>
-    public sealed record Exchange(int Line, string Request, IReadOnlyList<string> Answers)
+    /// <summary>One message a guide shows a client sending, and every message it shows coming back.</summary>
+    public sealed record Exchange(string Guide, int Line, string Request, IReadOnlyList<string> Answers)
     {
         public bool UsesExampleMethods => Request.Contains("\"camera.", StringComparison.Ordinal);
 
-        public override string ToString() => $"README line {Line}";
+        public override string ToString() => $"{Guide} line {Line}";
     }
 
-    public static IEnumerable<Exchange> Exchanges()
+    public static IEnumerable<Exchange> Exchanges() => GuideDocument.All.SelectMany(ExchangesIn);
+
+    private static IEnumerable<Exchange> ExchangesIn(GuideDocument guide)
     {
-        string[] lines = ReadmeDocument.Text.Split('\n');
+        string[] lines = guide.Text.Split('\n');
         int? requestLine = null;
         string? request = null;
         var answers = new List<string>();
@@ -35,7 +37,7 @@ public sealed class ReadmeTranscriptTests
 
             if (request is not null)
             {
-                yield return new Exchange(requestLine!.Value, request, answers.ToArray());
+                yield return new Exchange(guide.RelativePath, requestLine!.Value, request, answers.ToArray());
                 request = null;
                 answers.Clear();
             }
@@ -49,17 +51,17 @@ public sealed class ReadmeTranscriptTests
     }
 
     [Test]
-    public void the_readme_has_transcripts_of_the_built_in_methods_errors_batches_and_the_example()
+    public void the_guides_have_transcripts_of_the_built_in_methods_errors_batches_and_the_example()
     {
         List<Exchange> exchanges = Exchanges().ToList();
-        exchanges.Should().Contain(e => e.Request.Contains("rpc.discover", StringComparison.Ordinal), "the README shows rpc.discover");
+        exchanges.Should().Contain(e => e.Request.Contains("rpc.discover", StringComparison.Ordinal), "the guides show rpc.discover");
         exchanges.Should().Contain(e => e.Answers.Count == 0, "and a message that gets no answer");
         exchanges.Should().Contain(e => e.UsesExampleMethods && e.Answers.Count == 2, "and the example's push before its answer");
     }
 
     [TestCaseSource(nameof(Exchanges))]
     [CancelAfter(30_000)]
-    public async Task the_readme_transcript_is_what_the_server_answers(Exchange exchange, CancellationToken cancellationToken)
+    public async Task the_guides_transcript_is_what_the_server_answers(Exchange exchange, CancellationToken cancellationToken)
     {
         if (!exchange.UsesExampleMethods)
         {
