@@ -8,7 +8,7 @@ namespace CameraRpc.Protocol;
 /// Where a pushed notification goes: the transport's writer for one connection.
 /// </summary>
 /// <remarks>
-/// The sink takes ownership of <paramref name="message"/> and returns it to the pool
+/// The sink takes ownership of the message it is given and returns it to the pool
 /// (<see cref="RpcResponseBuffer.Return"/>) once sent or dropped. It must be safe to call from any
 /// thread, concurrently with the connection's answers.
 /// </remarks>

@@ -36,11 +36,13 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
     // to one batch's worth: the default --max-concurrency.
     private const int ThreadPoolSize = 64;
 
+#pragma warning disable IDE1006 // t_ marks a [ThreadStatic] field, as in dotnet/runtime; the naming rules cannot see the attribute
     [ThreadStatic]
     private static RpcResponseBuffer?[]? t_pool;
 
     [ThreadStatic]
     private static int t_count;
+#pragma warning restore IDE1006
 
     private static readonly RpcResponseBuffer?[] s_pool = new RpcResponseBuffer?[Environment.ProcessorCount * 8];
 

@@ -250,13 +250,13 @@ public sealed class GeneratorDiagnosticsTests
     [Test]
     public void a_compilation_without_rpc_methods_gets_an_empty_table_it_can_name()
     {
-        const string source = """
+        const string Source = """
             public static class Nothing
             {
                 public static int Count => Empty.GeneratedRpcMethods.Table.Methods.Count;
             }
             """;
-        (GeneratorRunResult result, Compilation output) = CompilationHelper.Run(CompilationHelper.CreateCompilation("Empty", source));
+        (GeneratorRunResult result, Compilation output) = CompilationHelper.Run(CompilationHelper.CreateCompilation("Empty", Source));
         result.Diagnostics.Should().BeEmpty();
         CompilationHelper.GeneratedSource(result).Should().Contain("namespace Empty");
         output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Should().BeEmpty(

@@ -301,7 +301,7 @@ public sealed class FuzzTests
             string close = open[0] == '[' ? new string(']', depth) : new string('}', depth);
             foreach (string message in new[] { open + close, """{"jsonrpc":"2.0","method":"echo","params":[""" + open + close + "],\"id\":1}", open })
             {
-                List<JsonElement> answers = await SendThenProbeAsync(socket, Encoding.UTF8.GetBytes(message), RawWebSocket.OpText, (i * 10) + answersSeen++, cancellationToken);
+                List<JsonElement> answers = await SendThenProbeAsync(socket, Encoding.UTF8.GetBytes(message), RawWebSocket.OpText, (i * 10) + _answersSeen++, cancellationToken);
                 answers.Should().ContainSingle($"depth {depth}");
                 answers[0].GetProperty("error").GetProperty("code").GetInt32().Should().Be(-32700, $"nesting {depth} deep is a parse error");
             }
@@ -312,7 +312,7 @@ public sealed class FuzzTests
         await AssertServerStillServesAsync(cancellationToken);
     }
 
-    private int answersSeen;
+    private int _answersSeen;
 
     [Test, CancelAfter(60_000)]
     public async Task invalid_utf8_closes_a_text_message_with_1007_and_is_a_parse_error_in_a_binary_one(CancellationToken cancellationToken)

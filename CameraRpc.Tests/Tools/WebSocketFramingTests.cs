@@ -78,12 +78,12 @@ public sealed class WebSocketFramingTests
     public void the_upgrade_answer_is_checked_against_the_key()
     {
         // The example of RFC 6455 section 1.3.
-        const string key = "dGhlIHNhbXBsZSBub25jZQ==";
+        const string Key = "dGhlIHNhbXBsZSBub25jZQ==";
         byte[] good = Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         byte[] refused = Encoding.ASCII.GetBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0");
 
-        WebSocketFraming.CheckUpgradeResponse(good, key).Should().BeNull();
-        WebSocketFraming.CheckUpgradeResponse(refused, key).Should().Contain("503");
+        WebSocketFraming.CheckUpgradeResponse(good, Key).Should().BeNull();
+        WebSocketFraming.CheckUpgradeResponse(refused, Key).Should().Contain("503");
         WebSocketFraming.CheckUpgradeResponse(good, "AAAAAAAAAAAAAAAAAAAAAA==").Should().Contain("Sec-WebSocket-Accept");
     }
 

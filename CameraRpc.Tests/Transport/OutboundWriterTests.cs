@@ -10,7 +10,7 @@ using CameraRpc.Tests.Transport.Support;
 namespace CameraRpc.Tests.Transport;
 
 /// <summary>
-/// The connection's single writer over an in-memory wire (<see cref="WebSocket.CreateFromStream"/> on a
+/// The connection's single writer over an in-memory wire (<c>WebSocket.CreateFromStream</c> on a
 /// <see cref="ConnectionStream"/> over a <see cref="RecordingStream"/>): what goes out, in which order,
 /// and in how many socket writes.
 /// </summary>
