@@ -63,8 +63,8 @@ public sealed class AddressRateTableTests
     public void a_flood_of_distinct_addresses_stays_within_the_capacity_and_its_stated_bytes()
     {
         var clock = new ManualTimeProvider();
-        const int capacity = 4096;
-        var table = new AddressRateTable(5, 5, clock, capacity);
+        const int Capacity = 4096;
+        var table = new AddressRateTable(5, 5, clock, Capacity);
         int peak = 0;
 
         GC.Collect();
@@ -78,10 +78,10 @@ public sealed class AddressRateTableTests
             peak = Math.Max(peak, table.Count);
         }
 
-        peak.Should().BeLessThanOrEqualTo(capacity);
+        peak.Should().BeLessThanOrEqualTo(Capacity);
         GC.Collect();
         long after = GC.GetTotalMemory(forceFullCollection: true);
-        ((after - before) / (double)capacity).Should().BeLessThan(AddressRateTable.ApproximateEntryBytes,
+        ((after - before) / (double)Capacity).Should().BeLessThan(AddressRateTable.ApproximateEntryBytes,
             "the README states the table's bound as capacity x this many bytes");
         table.TryTakeCalls(Address(1), 1, out _).Should().BeTrue("a newcomer still gets in");
         GC.KeepAlive(table);
