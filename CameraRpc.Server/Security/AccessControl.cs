@@ -41,7 +41,9 @@ internal sealed class AccessControl
         }
 
         ChecksScopes = tokens is not null;
-        IsEnabled = ChecksScopes || _connectionRate is not null || AddressTable is not null;
+
+        // --auth-token alone needs no admission step: its one token has every scope.
+        IsEnabled = TokensFile is not null || _connectionRate is not null || AddressTable is not null;
     }
 
     /// <summary>The tokens file, or null.</summary>
@@ -50,7 +52,7 @@ internal sealed class AccessControl
     /// <summary>True when a request needs a token (<c>--auth-token</c> or <c>--tokens-file</c>); then scopes are checked too.</summary>
     public bool ChecksScopes { get; }
 
-    /// <summary>True when calls go through an admission step (tokens or limits).</summary>
+    /// <summary>True when calls go through an admission step (a tokens file or a rate limit).</summary>
     public bool IsEnabled { get; }
 
     /// <summary>Finds the real client behind trusted proxies.</summary>
@@ -168,7 +170,7 @@ internal sealed class AccessControl
 
     /// <summary>The scope check of one HTTP request (its rate was taken as a whole); null when scopes are not checked.</summary>
     public CallAdmission? ForHttpRequest(TokenIdentity? identity) =>
-        ChecksScopes ? new CallAdmission(identity, checksScopes: true, null, null, Counters) : null;
+        TokensFile is not null ? new CallAdmission(identity, checksScopes: true, null, null, Counters) : null;
 
     /// <summary>Re-reads the tokens file (SIGHUP). False with one line when it no longer reads: the old tokens stay.</summary>
     public bool TryReload([NotNullWhen(true)] out TokenSet? tokens, [NotNullWhen(false)] out string? error)
