@@ -67,6 +67,40 @@ internal static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
 
+    // Topics (CONTRACT section 6). Numbered from 010 so that method rules can grow without a clash.
+    public static readonly DiagnosticDescriptor InvalidTopicDeclaration = new(
+        id: "CRPC010",
+        title: "Invalid topic declaration",
+        messageFormat: "'{0}' cannot be a topic: {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "[RpcTopic] goes on a static field or get-only property of type RpcTopic<T> (a fed topic), or on a static method returning IAsyncEnumerable<T> (a per-subscriber topic), reachable from the assembly (public or internal), in a non-generic type.");
+
+    public static readonly DiagnosticDescriptor InvalidTopicName = new(
+        id: "CRPC011",
+        title: "Invalid topic name",
+        messageFormat: "The topic name '{0}' is empty or starts with 'rpc.', which the JSON-RPC specification reserves for the system",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor DuplicateTopicName = new(
+        id: "CRPC012",
+        title: "Duplicate topic name",
+        messageFormat: "The topic name '{0}' is already used by '{1}'",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor InvalidTopicBound = new(
+        id: "CRPC013",
+        title: "Invalid topic capacity or overflow policy",
+        messageFormat: "The topic '{0}' declares {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor InvalidAccess = new(
         id: "CRPC020",
         title: "Invalid scope or cost",

@@ -11,7 +11,7 @@ public sealed partial class RpcMethodGenerator
     /// per method that binds its parameters with <c>RpcParamsReader</c>, calls it, and writes the result
     /// with <c>RpcResultWriter</c>. Works on the model only, so the same model always gives the same text.
     /// </summary>
-    internal static class Emitter
+    internal static partial class Emitter
     {
         public const string FileName = "GeneratedRpcMethods.g.cs";
 
@@ -61,7 +61,8 @@ public sealed partial class RpcMethodGenerator
                 writer.WriteLine("new(" + Literal(method.RpcName) + ", Invoke_" + identifiers[i] + ", " + Literal(OpenRpc.Describe(method)) + access + "),");
             }
 
-            writer.CloseBlock(");");
+            writer.CloseBlock(", CollectTopics());");
+            EmitTopicsHook(writer);
 
             foreach (string declaration in typeInfoDeclarations)
             {
@@ -120,19 +121,31 @@ public sealed partial class RpcMethodGenerator
         /// </summary>
         private static (Dictionary<string, string> FieldByKey, List<string> Declarations) CollectTypeInfos(RpcTableSpec table)
         {
-            var fieldByKey = new Dictionary<string, string>(System.StringComparer.Ordinal);
-            var declarations = new List<string>();
+            var types = new List<RpcTypeSpec>();
             foreach (RpcMethodSpec method in table.Methods)
             {
                 foreach (RpcParameterSpec parameter in method.Parameters)
                 {
-                    Add(parameter.Type);
+                    types.Add(parameter.Type);
                 }
 
                 if (method.Result is not null)
                 {
-                    Add(method.Result);
+                    types.Add(method.Result);
                 }
+            }
+
+            return CollectTypeInfos(types, "s_typeInfo");
+        }
+
+        /// <summary>The cached <c>JsonTypeInfo</c> fields for <paramref name="types"/>, named <paramref name="fieldPrefix"/> and a number.</summary>
+        private static (Dictionary<string, string> FieldByKey, List<string> Declarations) CollectTypeInfos(IEnumerable<RpcTypeSpec> types, string fieldPrefix)
+        {
+            var fieldByKey = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            var declarations = new List<string>();
+            foreach (RpcTypeSpec type in types)
+            {
+                Add(type);
             }
 
             return (fieldByKey, declarations);
@@ -149,7 +162,7 @@ public sealed partial class RpcMethodGenerator
                     return;
                 }
 
-                string field = "s_typeInfo" + fieldByKey.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string field = fieldPrefix + fieldByKey.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 fieldByKey.Add(TypeInfoKey(type), field);
                 string infoType = "global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<" + type.TypeName + ">";
                 string message = type.JsonContextTypeName!.Replace("global::", string.Empty) + " has no metadata for "
@@ -164,27 +177,68 @@ public sealed partial class RpcMethodGenerator
 
         private static void EmitMethod(SourceWriter writer, RpcMethodSpec method, string id, Dictionary<string, string> fieldByKey)
         {
-            var visible = new List<(RpcParameterSpec Parameter, int Index)>();
-            for (int i = 0; i < method.Parameters.Count; i++)
-            {
-                if (method.Parameters[i].IsClientVisible)
-                {
-                    visible.Add((method.Parameters[i], i));
-                }
-            }
-
-            var nameLiterals = new StringBuilder();
-            foreach ((RpcParameterSpec parameter, _) in visible)
-            {
-                nameLiterals.Append(nameLiterals.Length == 0 ? " " : ", ").Append(Literal(parameter.Name)).Append("u8.ToArray()");
-            }
-
-            writer.WriteLine("private static readonly byte[][] s_names_" + id + " = "
-                + (visible.Count > 0 ? "new byte[][] {" + nameLiterals + " };" : "global::System.Array.Empty<byte[]>();"));
+            EmitNames(writer, method.Parameters, id);
             writer.WriteLine();
             writer.WriteLine("/// <summary>Binds <c>" + XmlEscape(method.RpcName) + "</c> and calls <c>" + MethodDisplay(method) + "</c>.</summary>");
             writer.WriteLine("private static " + ValueTaskOfResult + " Invoke_" + id + "(" + Protocol + "RpcInvocation invocation)");
             writer.OpenBlock();
+            string arguments = EmitBinding(writer, method.Parameters, id, fieldByKey);
+            string call = method.ContainingTypeName + "." + method.MethodName + "(" + arguments + ")";
+            string success = "return new " + ValueTaskOfResult + "(" + InvokeResult + ".Success);";
+            switch (method.ReturnShape)
+            {
+                case RpcReturnShape.Void:
+                    writer.WriteLine(call + ";");
+                    writer.WriteLine(Writer + "WriteNull(invocation.Result);");
+                    writer.WriteLine(success);
+                    writer.CloseBlock();
+                    break;
+
+                case RpcReturnShape.Value:
+                    writer.WriteLine("var result = " + call + ";");
+                    EmitWrite(writer, method.Result!, "invocation.Result", "result", fieldByKey, 0);
+                    writer.WriteLine(success);
+                    writer.CloseBlock();
+                    break;
+
+                default:
+                    EmitAsync(writer, method, id, call, success, fieldByKey);
+                    break;
+            }
+        }
+
+        /// <summary>The UTF-8 names of the client-visible parameters, which <c>RpcParamsReader.MoveNext</c> matches.</summary>
+        private static void EmitNames(SourceWriter writer, EquatableArray<RpcParameterSpec> parameters, string id)
+        {
+            var nameLiterals = new StringBuilder();
+            int visible = 0;
+            foreach (RpcParameterSpec parameter in parameters)
+            {
+                if (parameter.IsClientVisible)
+                {
+                    nameLiterals.Append(nameLiterals.Length == 0 ? " " : ", ").Append(Literal(parameter.Name)).Append("u8.ToArray()");
+                    visible++;
+                }
+            }
+
+            writer.WriteLine("private static readonly byte[][] s_names_" + id + " = "
+                + (visible > 0 ? "new byte[][] {" + nameLiterals + " };" : "global::System.Array.Empty<byte[]>();"));
+        }
+
+        /// <summary>
+        /// The body's binding part (inside an invoker whose parameter is <c>invocation</c>): reads every
+        /// client-visible parameter, returns -32602 for what does not bind, and gives the argument list.
+        /// </summary>
+        private static string EmitBinding(SourceWriter writer, EquatableArray<RpcParameterSpec> parameters, string id, Dictionary<string, string> fieldByKey)
+        {
+            var visible = new List<(RpcParameterSpec Parameter, int Index)>();
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                if (parameters[i].IsClientVisible)
+                {
+                    visible.Add((parameters[i], i));
+                }
+            }
 
             foreach ((RpcParameterSpec parameter, int index) in visible)
             {
@@ -249,9 +303,9 @@ public sealed partial class RpcMethodGenerator
 
             writer.WriteLine();
             var arguments = new StringBuilder();
-            for (int i = 0; i < method.Parameters.Count; i++)
+            for (int i = 0; i < parameters.Count; i++)
             {
-                RpcParameterSpec parameter = method.Parameters[i];
+                RpcParameterSpec parameter = parameters[i];
                 arguments.Append(i == 0 ? string.Empty : ", ").Append(parameter.Type.Kind switch
                 {
                     RpcValueKind.CancellationToken => "invocation.CancellationToken",
@@ -261,28 +315,7 @@ public sealed partial class RpcMethodGenerator
                 });
             }
 
-            string call = method.ContainingTypeName + "." + method.MethodName + "(" + arguments + ")";
-            string success = "return new " + ValueTaskOfResult + "(" + InvokeResult + ".Success);";
-            switch (method.ReturnShape)
-            {
-                case RpcReturnShape.Void:
-                    writer.WriteLine(call + ";");
-                    writer.WriteLine(Writer + "WriteNull(invocation.Result);");
-                    writer.WriteLine(success);
-                    writer.CloseBlock();
-                    break;
-
-                case RpcReturnShape.Value:
-                    writer.WriteLine("var result = " + call + ";");
-                    EmitWrite(writer, method.Result!, "invocation.Result", "result", fieldByKey, 0);
-                    writer.WriteLine(success);
-                    writer.CloseBlock();
-                    break;
-
-                default:
-                    EmitAsync(writer, method, id, call, success, fieldByKey);
-                    break;
-            }
+            return arguments.ToString();
         }
 
         private static void EmitAsync(SourceWriter writer, RpcMethodSpec method, string id, string call, string success, Dictionary<string, string> fieldByKey)

@@ -9,7 +9,7 @@ public sealed partial class RpcMethodGenerator
     /// Describes each method as an OpenRPC 1.x Method Object (spec.open-rpc.org, "Method Object"),
     /// computed at compile time so <c>rpc.discover</c> only concatenates strings at run time.
     /// </summary>
-    internal static class OpenRpc
+    internal static partial class OpenRpc
     {
         public static string Describe(RpcMethodSpec method)
         {

@@ -23,7 +23,7 @@ public sealed partial class RpcMethodGenerator
     /// Turns symbols into equatable models. This is the only place that touches <see cref="ISymbol"/>:
     /// nothing it returns holds a symbol, a syntax node or the compilation.
     /// </summary>
-    internal static class Parser
+    internal static partial class Parser
     {
         /// <summary>The assembly that defines the engine may use the reserved "rpc." prefix (rpc.discover).</summary>
         private const string ProtocolAssemblyName = "CameraRpc.Protocol";

@@ -71,5 +71,7 @@ public sealed partial class RpcMethodGenerator : IIncrementalGenerator
                 output.ReportDiagnostic(info.ToDiagnostic());
             }
         });
+
+        InitializeTopics(context, assemblyName);
     }
 }

@@ -12,4 +12,7 @@ internal static class TrackingNames
     public const string Table = nameof(Table);
     public const string ReferencedNames = nameof(ReferencedNames);
     public const string Diagnostics = nameof(Diagnostics);
+    public const string Topics = nameof(Topics);
+    public const string TopicTable = nameof(TopicTable);
+    public const string TopicDiagnostics = nameof(TopicDiagnostics);
 }

@@ -4,10 +4,13 @@ namespace CameraRpc.Protocol;
 /// The methods every CameraRpc server has (contract section 3, "Built-in methods"). They go through
 /// the same source generator as any user's method, so they double as its first consumer.
 /// </summary>
-public static class BuiltInRpcMethods
+public static partial class BuiltInRpcMethods
 {
-    /// <summary>The table of <c>ping</c>, <c>echo</c> and <c>rpc.discover</c>; combine it with a server's own.</summary>
-    public static RpcMethodTable Table => GeneratedRpcMethods.Table;
+    /// <summary>
+    /// The table of <c>ping</c>, <c>echo</c>, <c>rpc.discover</c>, <c>rpc.subscribe</c>, <c>rpc.unsubscribe</c>
+    /// and <c>$/cancelRequest</c>; combine it with a server's own.
+    /// </summary>
+    public static RpcMethodTable Table { get; } = RpcMethodTable.Combine(GeneratedRpcMethods.Table, new RpcMethodTable(EngineMethods()));
 
     [RpcMethod("ping", Summary = "Health check: answers \"pong\".")]
     public static string Ping(RpcContext context)

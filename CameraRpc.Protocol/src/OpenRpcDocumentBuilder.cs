@@ -24,6 +24,15 @@ internal static class OpenRpcDocumentBuilder
         }
 
         json.WriteEndArray();
+
+        // CONTRACT section 3: topics go in an extension array, each entry written by the generator.
+        json.WriteStartArray("x-topics"u8);
+        foreach (RpcTopicInfo topic in table.Topics)
+        {
+            json.WriteRawValue(topic.OpenRpcDescriptor.Span, skipInputValidation: false);
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
         json.Flush();
         return buffer.WrittenSpan.ToArray();

@@ -28,10 +28,7 @@ public sealed partial class RpcDispatcher
                 reader.Skip();
                 if (count * 2 + 2 > bounds.Length)
                 {
-                    int[] grown = ArrayPool<int>.Shared.Rent(bounds.Length * 2);
-                    bounds.AsSpan(0, count * 2).CopyTo(grown);
-                    ArrayPool<int>.Shared.Return(bounds);
-                    bounds = grown;
+                    bounds = PooledArrays.Grow(bounds, count * 2, bounds.Length * 2);
                 }
 
                 bounds[count * 2] = start;
@@ -94,6 +91,7 @@ public sealed partial class RpcDispatcher
 
                 output.Write(any ? (byte)',' : (byte)'[');
                 output.Write(answers[i].WrittenSpan);
+                output.HoldAllOf(answers[i]);
                 any = true;
             }
 

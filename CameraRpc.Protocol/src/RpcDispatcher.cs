@@ -157,8 +157,21 @@ public sealed partial class RpcDispatcher
         int mark = output.WrittenCount;
         output.Write(JsonRpcNames.ResultPrefix);
         Utf8JsonWriter result = output.StartJsonValue();
+
+        // A call with an id can be cancelled by $/cancelRequest: it gets a token of its own (pooled).
+        RpcCall? call = null;
+        if (!request.IsNotification && context.Calls is { } calls)
+        {
+            call = calls.Begin(rawId, cancellationToken);
+            cancellationToken = call.Token;
+        }
+
         var invocation = new RpcInvocation(
-            message.Slice(request.ParamsStart, request.ParamsLength), request.ParamsKind, result, context, cancellationToken);
+            message.Slice(request.ParamsStart, request.ParamsLength), request.ParamsKind, result, context, cancellationToken)
+        {
+            Output = output,
+            IsNotification = request.IsNotification,
+        };
 
         ValueTask<RpcInvokeResult> pending;
         try
@@ -167,15 +180,15 @@ public sealed partial class RpcDispatcher
         }
         catch (Exception exception)
         {
-            return new ValueTask<bool>(Fail(method, exception, message, request, output, mark, start, cancellationToken));
+            return new ValueTask<bool>(Fail(method, exception, message, request, output, mark, start, cancellationToken, call));
         }
 
         if (pending.IsCompletedSuccessfully)
         {
-            return new ValueTask<bool>(Finish(method, pending.Result, message, request, output, result, mark, start, cancellationToken));
+            return new ValueTask<bool>(Finish(method, pending.Result, message, request, output, result, mark, start, cancellationToken, call));
         }
 
-        return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start, cancellationToken);
+        return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start, cancellationToken, call);
     }
 
     /// <summary>The access step (scopes, rate limits): false when the call was refused and its answer written.</summary>
@@ -211,12 +224,9 @@ public sealed partial class RpcDispatcher
 
     private static ReadOnlySpan<byte> CancelRequestMethodNameUtf8 => "$/cancelRequest"u8;
 
-    /// <summary>The cancellation notification's method name (contract section 6).</summary>
-    public const string CancelRequestMethodName = "$/cancelRequest";
-
     private async ValueTask<bool> AwaitInvocationAsync(
         RpcMethod method, ValueTask<RpcInvokeResult> pending, ReadOnlyMemory<byte> message, RpcRequest request,
-        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken)
+        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken, RpcCall? call)
     {
         RpcInvokeResult outcome;
         try
@@ -225,29 +235,39 @@ public sealed partial class RpcDispatcher
         }
         catch (Exception exception)
         {
-            return Fail(method, exception, message, request, output, mark, start, cancellationToken);
+            return Fail(method, exception, message, request, output, mark, start, cancellationToken, call);
         }
 
-        return Finish(method, outcome, message, request, output, result, mark, start, cancellationToken);
+        return Finish(method, outcome, message, request, output, result, mark, start, cancellationToken, call);
     }
 
     /// <summary>Completes the answer of a method that returned: its result, or -32602 if a parameter did not bind.</summary>
     private bool Finish(
         RpcMethod method, RpcInvokeResult outcome, ReadOnlyMemory<byte> message, in RpcRequest request,
-        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken)
+        RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken, RpcCall? call)
     {
+        call?.Owner!.End(call);
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
         if (!outcome.IsSuccess)
         {
             result.Reset();
             output.Truncate(mark);
-            Options.Observer?.OnCallCompleted(method, RpcErrorCode.InvalidParams, start);
+            int code = outcome.RefusedCode != 0 ? outcome.RefusedCode : RpcErrorCode.InvalidParams;
+            Options.Observer?.OnCallCompleted(method, code, start);
             if (request.IsNotification)
             {
                 return false;
             }
 
-            RpcErrors.WriteInvalidParams(output, outcome.Param!, outcome.Failure, rawId);
+            if (outcome.RefusedCode != 0)
+            {
+                WriteRefused(output, outcome, rawId);
+            }
+            else
+            {
+                RpcErrors.WriteInvalidParams(output, outcome.Param!, outcome.Failure, rawId);
+            }
+
             return true;
         }
 
@@ -265,7 +285,7 @@ public sealed partial class RpcDispatcher
         }
         catch (Exception exception)
         {
-            return Fail(method, exception, message, request, output, mark, start, cancellationToken);
+            return Fail(method, exception, message, request, output, mark, start, cancellationToken, null);
         }
 
         RpcErrors.WriteIdAndClose(output, rawId);
@@ -278,10 +298,12 @@ public sealed partial class RpcDispatcher
     /// A call ended by its own <paramref name="cancellationToken"/> (the client went away, or shutdown ran
     /// out of time) did not fail: it is answered like a failure but not reported as one (no stack in the log).
     /// </remarks>
-    private bool Fail(RpcMethod method, Exception exception, ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, int mark, long start, CancellationToken cancellationToken)
+    private bool Fail(RpcMethod method, Exception exception, ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, int mark, long start, CancellationToken cancellationToken, RpcCall? call)
     {
         output.Truncate(mark); // whatever part of a result was written goes
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
+        bool cancelledByClient = call is not null && call.CancelledByClient;
+        call?.Owner!.End(call);
         int code;
         if (exception is RpcException rpcException)
         {
@@ -290,6 +312,12 @@ public sealed partial class RpcDispatcher
             {
                 RpcErrors.WriteApplicationError(output, rpcException, rawId);
             }
+        }
+        else if (exception is OperationCanceledException && cancelledByClient)
+        {
+            // Ended by the token $/cancelRequest cancelled (CONTRACT section 6).
+            code = RpcErrorCode.RequestCancelled;
+            RpcErrors.WriteRequestCancelled(output, rawId);
         }
         else if (exception is OperationCanceledException && _shuttingDown)
         {
@@ -315,6 +343,29 @@ public sealed partial class RpcDispatcher
 
         Options.Observer?.OnCallCompleted(method, code, start);
         return !request.IsNotification;
+    }
+
+    /// <summary>Writes the engine error a built-in refused its call with.</summary>
+    private static void WriteRefused(RpcResponseBuffer output, in RpcInvokeResult outcome, ReadOnlySpan<byte> rawId)
+    {
+        switch (outcome.RefusedCode)
+        {
+            case RpcErrorCode.TooManySubscriptions:
+                RpcErrors.WriteTooManySubscriptions(output, rawId);
+                break;
+            case RpcErrorCode.NotAvailableOverHttp:
+                RpcErrors.WriteNotAvailableOverHttp(output, rawId);
+                break;
+            case RpcErrorCode.Forbidden:
+                RpcErrors.WriteForbidden(output, outcome.RefusedDetail ?? string.Empty, rawId);
+                break;
+            case RpcErrorCode.InvalidRequest:
+                RpcErrors.WriteInvalidRequest(output, rawId);
+                break;
+            default:
+                RpcErrors.WriteServerShuttingDown(output, rawId);
+                break;
+        }
     }
 
     private bool TryFindMethod(ReadOnlySpan<byte> message, in RpcRequest request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RpcMethod? method, out byte[]? unescapedName, out int unescapedLength)

@@ -35,8 +35,17 @@ public readonly struct RpcInvocation
     /// <summary>The connection the call came from.</summary>
     public RpcContext Context { get; }
 
-    /// <summary>Cancelled when the client disconnects or shutdown runs out of time.</summary>
+    /// <summary>Cancelled when the client disconnects or shutdown runs out of time (or, for a topic, when its subscription ends).</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>The buffer the answer goes into (for <c>rpc.subscribe</c>, which holds its subscription back until the answer is queued).</summary>
+    internal RpcResponseBuffer? Output { get; init; }
+
+    /// <summary>True for a notification, whose answer is never sent.</summary>
+    internal bool IsNotification { get; init; }
+
+    /// <summary>The subscription a topic opener is opening; null for a method call.</summary>
+    internal RpcSubscription? Subscription { get; init; }
 }
 
 /// <summary>
@@ -45,17 +54,19 @@ public readonly struct RpcInvocation
 /// </summary>
 public readonly struct RpcInvokeResult
 {
-    private RpcInvokeResult(string param, RpcParamFailure failure)
+    private RpcInvokeResult(string? param, RpcParamFailure failure, int refusedCode = 0, string? refusedDetail = null)
     {
         Param = param;
         Failure = failure;
+        RefusedCode = refusedCode;
+        RefusedDetail = refusedDetail;
     }
 
     /// <summary>The result value was written.</summary>
     public static RpcInvokeResult Success => default;
 
     /// <summary>True when the result value was written.</summary>
-    public bool IsSuccess => Param is null;
+    public bool IsSuccess => Param is null && RefusedCode == 0;
 
     /// <summary>The parameter that did not bind (its C# name, the client's name, or <c>[position]</c>).</summary>
     public string? Param { get; }
@@ -65,6 +76,18 @@ public readonly struct RpcInvokeResult
 
     /// <summary>A parameter did not bind; the client gets -32602 with <c>data</c> naming it.</summary>
     public static RpcInvokeResult InvalidParams(string param, RpcParamFailure failure) => new(param, failure);
+
+    /// <summary>
+    /// For the engine's built-ins: the call is answered with the engine's own error <paramref name="code"/>
+    /// (written by <see cref="RpcErrors"/>; nothing was written to the result).
+    /// </summary>
+    internal static RpcInvokeResult Refused(int code, string? detail = null) => new(null, default, code, detail);
+
+    /// <summary>What the refusal names (the scope of a -32001).</summary>
+    internal string? RefusedDetail { get; }
+
+    /// <summary>The engine error the call is answered with, or 0.</summary>
+    internal int RefusedCode { get; }
 }
 
 /// <summary>A generated method invoker: binds, calls, writes the result.</summary>

@@ -8,7 +8,7 @@ namespace CameraRpc.Protocol;
 /// the built-in table with its own with <see cref="Combine"/>.
 /// </summary>
 /// <remarks>Immutable and thread-safe once constructed.</remarks>
-public sealed class RpcMethodTable
+public sealed partial class RpcMethodTable
 {
     private readonly RpcMethod[] _methods;
     private readonly int[] _buckets; // open addressing: index + 1 into _methods, 0 = empty
@@ -17,8 +17,16 @@ public sealed class RpcMethodTable
 
     /// <param name="methods">The methods; two with the same name are an error.</param>
     public RpcMethodTable(IEnumerable<RpcMethod> methods)
+        : this(methods, [])
+    {
+    }
+
+    /// <param name="methods">The methods; two with the same name are an error.</param>
+    /// <param name="topics">The topics (CONTRACT section 6); two with the same name are an error.</param>
+    public RpcMethodTable(IEnumerable<RpcMethod> methods, IEnumerable<RpcTopicInfo> topics)
     {
         ArgumentNullException.ThrowIfNull(methods);
+        _topics = SortTopics(topics);
         var list = new List<RpcMethod>(methods);
         list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         for (int i = 1; i < list.Count; i++)
@@ -65,12 +73,14 @@ public sealed class RpcMethodTable
     public static RpcMethodTable Combine(params ReadOnlySpan<RpcMethodTable> tables)
     {
         var all = new List<RpcMethod>();
+        var topics = new List<RpcTopicInfo>();
         foreach (RpcMethodTable table in tables)
         {
             all.AddRange(table._methods);
+            topics.AddRange(table._topics);
         }
 
-        return new RpcMethodTable(all);
+        return new RpcMethodTable(all, topics);
     }
 
     /// <summary>Finds a method by the UTF-8 bytes of its name.</summary>

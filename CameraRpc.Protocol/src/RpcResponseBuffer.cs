@@ -15,7 +15,7 @@ namespace CameraRpc.Protocol;
 /// to an earlier length (<see cref="Truncate"/>), which is how a handler that fails half-way through
 /// writing its result is turned into a clean error answer.
 /// </remarks>
-public sealed class RpcResponseBuffer : IBufferWriter<byte>
+public sealed partial class RpcResponseBuffer : IBufferWriter<byte>
 {
     private const int InitialSize = 512;
 
@@ -90,6 +90,7 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
     /// <summary>Clears the buffer and puts it back in the pool; it must not be used afterwards.</summary>
     public static void Return(RpcResponseBuffer buffer)
     {
+        buffer.TakeStartingSubscriptions().Start(); // an answer dropped unsent still lets its subscriptions run
         buffer.Clear();
         if (buffer._buffer.Length > MaxRetainedSize)
         {
@@ -201,14 +202,7 @@ public sealed class RpcResponseBuffer : IBufferWriter<byte>
 
         int needed = checked(_written + sizeHint);
         int newSize = Math.Max(needed, Math.Max(_buffer.Length * 2, InitialSize));
-        byte[] grown = ArrayPool<byte>.Shared.Rent(newSize);
-        _buffer.AsSpan(0, _written).CopyTo(grown);
-        if (_buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-
-        _buffer = grown;
+        _buffer = PooledArrays.Grow(_buffer, _written, newSize);
     }
 
     private static void ThrowAdvancedTooFar() =>

@@ -41,13 +41,27 @@ internal sealed class RpcHost : IAsyncDisposable
         _options = options;
         _log = log;
         _metrics = metrics;
+        _connections = new ConnectionRegistry(options.MaxConnections);
+
+        // The built-in topic server.stats is this host's own (CONTRACT section 6), next to the methods.
+        Stats = new Subscriptions.ServerStatsTopic(metrics, () => _connections.Count);
+        methods = RpcMethodTable.Combine(methods, new RpcMethodTable([], [Stats.Info]));
+        foreach (RpcTopicInfo topic in methods.Topics)
+        {
+            metrics.Subscriptions.Register(topic.Name);
+        }
+
         var dispatcher = new RpcDispatcher(methods, new RpcDispatcherOptions
         {
             MaxBatch = options.MaxBatch,
             Logger = log,
             Observer = new CallObservers(metrics, new HandlerFailureLog(log)),
+            MaxSubscriptions = options.MaxSubscriptions,
+            SubscriptionObserver = new Subscriptions.SubscriptionObserver(log, metrics.Subscriptions),
+
+            // A topic's scope (contract section 8) is the caller's token's, asked at rpc.subscribe.
+            SubscribeGate = static (context, topic) => context.HasScope(topic.Scope!),
         });
-        _connections = new ConnectionRegistry(options.MaxConnections);
         var authorizer = new RequestAuthorizer(access, options.AllowedOrigins);
         Tokens = new TokensReloader(access, _connections, log);
         var httpRpc = new HttpRpcEndpoint(dispatcher, _connections, authorizer, log, metrics, options.MaxMessageBytes, access);
@@ -66,6 +80,9 @@ internal sealed class RpcHost : IAsyncDisposable
 
     /// <summary>Runs the shutdown, and the signals that ask for it.</summary>
     public ShutdownCoordinator Shutdown { get; }
+
+    /// <summary>This host's <c>server.stats</c> topic; it ticks from <see cref="Start"/> until the listener stops.</summary>
+    internal Subscriptions.ServerStatsTopic Stats { get; }
 
     /// <summary>The port listened on (the real one when <c>--port 0</c> was given); valid after <see cref="Start"/>.</summary>
     public int Port { get; private set; }
@@ -89,6 +106,7 @@ internal sealed class RpcHost : IAsyncDisposable
             AcceptLoopAsync(),
             ConnectionSweeps.CancelCallsOfHungUpClientsAsync(_connections, _stopped.Token),
             MemoryHousekeeping.RunAsync(_metrics, _log, _stopped.Token),
+            Stats.RunAsync(_stopped.Token),
         };
         if (_options.IdleTimeout > TimeSpan.Zero)
         {

@@ -101,6 +101,9 @@ internal sealed class ShutdownCoordinator
         foreach (WebSocketConnection connection in open)
         {
             connection.MarkDrainTarget();
+
+            // CONTRACT section 6: every subscription ends with "shutdown", queued ahead of the 1001.
+            RpcConnectionSubscriptions.EndAll(connection.Context, RpcSubscriptionEndReason.Shutdown);
         }
 
         _log.ShutdownStarted(CallsInFlight(), open.Length, _options.ShutdownTimeout);

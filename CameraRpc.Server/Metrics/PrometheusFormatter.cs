@@ -68,6 +68,7 @@ internal static class PrometheusFormatter
         Header(text, "camerarpc_log_lines_dropped_total", "counter", "Log lines dropped because the log queue was full.");
         Sample(text, "camerarpc_log_lines_dropped_total", metrics.LogLinesDropped);
 
+        metrics.Subscriptions.AppendTo(text);
         return text.ToString();
     }
 

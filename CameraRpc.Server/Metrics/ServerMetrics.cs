@@ -50,6 +50,9 @@ internal sealed class ServerMetrics : IRpcCallObserver
     /// <summary>WebSocket connections open now.</summary>
     public long Connections => Volatile.Read(ref _connections);
 
+    /// <summary>The subscription metrics (CONTRACT section 6).</summary>
+    public Subscriptions.SubscriptionMetrics Subscriptions { get; } = new();
+
     /// <summary>WebSocket connections accepted since start.</summary>
     public long ConnectionsTotal => Volatile.Read(ref _connectionsTotal);
 

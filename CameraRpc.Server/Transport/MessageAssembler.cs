@@ -1,4 +1,5 @@
 using System.Buffers;
+using CameraRpc.Protocol;
 
 namespace CameraRpc.Server.Transport;
 

@@ -288,7 +288,13 @@ internal sealed class OutboundWriter
             }
 
             RpcResponseBuffer buffer = item.Buffer!;
-            _log.Sending(_remoteEndPoint, buffer.WrittenSpan);
+            if (item.Counted)
+            {
+                // Messages pulled from a source (subscription events) are logged by their source, at
+                // debug: they can be thousands a second (CONTRACT section 6).
+                _log.Sending(_remoteEndPoint, buffer.WrittenSpan);
+            }
+
             _metrics.AddSentBytes(buffer.WrittenCount);
             WebSocketMessageFlags flags = WebSocketMessageFlags.EndOfMessage | item.Flags;
             if (buffer.WrittenCount < _compressFromBytes)

@@ -25,7 +25,7 @@ namespace CameraRpc.Server.Transport;
 /// receive (what its stream does then is up to <see cref="ConnectionReadBuffer"/>: nothing for a
 /// connection that never sent anything, a 2 KiB read buffer of its own for one that has).</para>
 /// </remarks>
-internal sealed partial class WebSocketConnection : IRpcNotificationSink
+internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSubscriptionSink
 {
     private const int InitialReceiveSize = 4096;
 
@@ -53,6 +53,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     private long _drainTarget = long.MaxValue;
     private long _lastActivity = Environment.TickCount64;
     private int _awaitingPermit; // 1 while the read loop waits for a call slot (back-pressure)
+    private HeldMessage? _held;  // a message waiting for a call slot while the read loop reads on for cancels
 
     public WebSocketConnection(
         long id, UpgradedWebSocket upgraded, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
@@ -137,6 +138,8 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
             reason = CloseReason.Faulted;
         }
 
+        // CONTRACT section 6: a disconnect ends every subscription, silently; nothing of it stays behind.
+        RpcConnectionSubscriptions.CloseAll(Context);
         _writer.FlushDeferred(); // the read loop holds nothing back any more
         if (reason != CloseReason.MessageTooBig)
         {
@@ -206,6 +209,23 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink
     {
         _writer.Enqueue(message, WebSocketMessageType.Text);
         return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Events share the connection's outbound path with the answers: the writer pulls them in turn
+    /// (<see cref="SubscriptionSource"/>), so they never wait in the writer's queue as finished messages.
+    /// </remarks>
+    public void Schedule(RpcSubscription subscription)
+    {
+        var source = (SubscriptionSource?)subscription.TransportState;
+        if (source is null)
+        {
+            source = new SubscriptionSource(subscription, _log, RemoteEndPoint);
+            subscription.TransportState = source; // one schedule at a time: the subscription's own flag sees to it
+        }
+
+        _writer.Schedule(source);
     }
 
     /// <summary>Drops the connection at once, without a close handshake.</summary>

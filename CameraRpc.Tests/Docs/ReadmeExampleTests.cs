@@ -8,7 +8,7 @@ namespace CameraRpc.Tests.Docs;
 /// with the real generator, and it behaves as the guide says over a real WebSocket.
 /// </summary>
 [NonParallelizable]
-public sealed class ReadmeExampleTests
+public sealed partial class ReadmeExampleTests
 {
     private const string ExampleFile = "CameraRpc.Tests/Docs/ReadmeExample/CameraMethods.cs";
 

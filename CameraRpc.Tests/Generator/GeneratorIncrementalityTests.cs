@@ -29,6 +29,17 @@ public sealed class GeneratorIncrementalityTests
             [RpcMethod("camera.zoom")] public static int Duplicate(int level) => level;
             [RpcMethod("camera.bad")] public static int Bad(object value) => 0;
         }
+        public static class Events
+        {
+            [RpcTopic("camera.level", Overflow = RpcOverflow.Coalesce)] public static RpcTopic<int> Level { get; } = new();
+            [RpcTopic("camera.level")] public static readonly RpcTopic<int> Again = new();
+            [RpcTopic("camera.frames")]
+            public static async System.Collections.Generic.IAsyncEnumerable<int> Frames(int fps, CancellationToken token)
+            {
+                await System.Threading.Tasks.Task.Yield();
+                yield return fps;
+            }
+        }
         """;
 
     private static readonly string[] s_trackingNames =

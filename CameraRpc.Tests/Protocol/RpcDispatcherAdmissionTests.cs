@@ -14,9 +14,8 @@ namespace CameraRpc.Tests.Protocol;
 public sealed class RpcDispatcherAdmissionTests
 {
     private static readonly RpcMethodTable s_methods = RpcMethodTable.Combine(
-        BuiltInRpcMethods.Table,
-        new RpcMethodTable(GeneratedRpcMethods.Table.Methods.Where(m => m.Name.StartsWith("access.", StringComparison.Ordinal))),
-        new RpcMethodTable([new RpcMethod(RpcDispatcher.CancelRequestMethodName, static _ => new ValueTask<RpcInvokeResult>(RpcInvokeResult.Success), "{}")]));
+        BuiltInRpcMethods.Table, // $/cancelRequest included
+        new RpcMethodTable(GeneratedRpcMethods.Table.Methods.Where(m => m.Name.StartsWith("access.", StringComparison.Ordinal))));
 
     private static readonly TokenIdentity s_viewer = new("wall-display", TokenSet.Hash("v"), ["camera.read"]);
 

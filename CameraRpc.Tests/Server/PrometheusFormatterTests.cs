@@ -45,10 +45,38 @@ public sealed class PrometheusFormatterTests
             # HELP camerarpc_log_lines_dropped_total Log lines dropped because the log queue was full.
             # TYPE camerarpc_log_lines_dropped_total counter
             camerarpc_log_lines_dropped_total 0
+            # HELP camerarpc_subscriptions Subscriptions open now, by topic.
+            # TYPE camerarpc_subscriptions gauge
+            # HELP camerarpc_events_total Events per topic: sent, dropped (drop-oldest) or coalesced (coalesce).
+            # TYPE camerarpc_events_total counter
+            # HELP camerarpc_subscriptions_ended_total Subscriptions the server ended, by topic and reason.
+            # TYPE camerarpc_subscriptions_ended_total counter
 
             """.ReplaceLineEndings("\n"));
         text.Should().NotContain("\r");
         PrometheusFormatter.ContentType.Should().Be("text/plain; version=0.0.4; charset=utf-8");
+    }
+
+    [Test]
+    public void subscription_metrics_show_every_registered_topic_by_outcome_and_reason()
+    {
+        var metrics = new ServerMetrics();
+        metrics.Subscriptions.Register("server.stats");
+        metrics.Subscriptions.Opened("camera.controls");
+        metrics.Subscriptions.Event("camera.controls", CameraRpc.Protocol.RpcEventOutcome.Coalesced);
+        metrics.Subscriptions.Ended("camera.controls", CameraRpc.Protocol.RpcSubscriptionEndReason.Overflow);
+        metrics.Subscriptions.Closed("camera.controls");
+
+        string text = PrometheusFormatter.Format(metrics);
+
+        text.Should().Contain("""
+            camerarpc_subscriptions{topic="camera.controls"} 0
+            camerarpc_subscriptions{topic="server.stats"} 0
+            """.ReplaceLineEndings("\n"));
+        text.Should().Contain("""camerarpc_events_total{topic="camera.controls",outcome="coalesced"} 1""" + "\n");
+        text.Should().Contain("""camerarpc_events_total{topic="server.stats",outcome="sent"} 0""" + "\n");
+        text.Should().Contain("""camerarpc_subscriptions_ended_total{topic="camera.controls",reason="overflow"} 1""" + "\n");
+        text.Should().Contain("""camerarpc_subscriptions_ended_total{topic="server.stats",reason="shutdown"} 0""" + "\n");
     }
 
     [Test]

@@ -1,5 +1,5 @@
 using System.Buffers;
-using CameraRpc.Server.Transport;
+using CameraRpc.Protocol;
 
 namespace CameraRpc.Tests.Transport;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CameraRpc.Protocol;
@@ -21,10 +22,11 @@ public sealed record ExposureSettings(string Camera, double Milliseconds, Exposu
 /// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(ExposureSettings))]
+[JsonSerializable(typeof(ExposureSettings[]))]
 [JsonSerializable(typeof(string[]))]
 internal sealed partial class CameraJsonContext : JsonSerializerContext;
 
-/// <summary>Camera-control methods; [RpcJsonContext] names the context that reads and writes ExposureSettings.</summary>
+/// <summary>Camera-control methods and topics; [RpcJsonContext] names the context that reads and writes ExposureSettings.</summary>
 [RpcJsonContext(typeof(CameraJsonContext))]
 internal static class CameraMethods
 {
@@ -59,6 +61,7 @@ internal static class CameraMethods
         await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);
         var settings = new ExposureSettings(camera, milliseconds, mode);
         s_cameras[camera] = settings;
+        Controls.Publish(Snapshot()); // every subscriber of camera.controls, on every connection
 
         // Push the change to this client before answering. Over HTTP POST there is no way to push, so check.
         if (context.CanNotify)
@@ -76,6 +79,34 @@ internal static class CameraMethods
 
     [RpcMethod("camera.list", Summary = "The names of the cameras.")]
     public static string[] List() => s_cameras.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>
+    /// A fed topic: the set method publishes every camera's exposure; the value is serialized once for all
+    /// subscribers. Coalesce keeps only the newest unsent state for a slow client, and a new subscriber
+    /// gets the current state at once, as its event 1.
+    /// </summary>
+    [RpcTopic("camera.controls", Overflow = RpcOverflow.Coalesce, Summary = "Every camera's exposure: the current state first, then each change.")]
+    public static RpcTopic<ExposureSettings[]> Controls { get; } = new(current: Snapshot);
+
+    /// <summary>
+    /// A per-subscriber topic: run for each subscription with its params, bound like a method's. Checking
+    /// the camera here (not inside the iterator) turns a wrong name into an error answer to rpc.subscribe.
+    /// </summary>
+    [RpcTopic("camera.frames", Capacity = 32, Overflow = RpcOverflow.DropOldest, Summary = "Frame numbers of one camera as it captures them.")]
+    public static IAsyncEnumerable<long> Frames(string camera, int fps = 5, CancellationToken cancellationToken = default) =>
+        s_cameras.ContainsKey(camera) ? CaptureAsync(Math.Clamp(fps, 1, 100), cancellationToken) : throw UnknownCameraError(camera);
+
+    // Ends when the subscription does (unsubscribe, disconnect, shutdown): the token is cancelled.
+    private static async IAsyncEnumerable<long> CaptureAsync(int fps, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / fps));
+        for (long frame = 1; await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false); frame++)
+        {
+            yield return frame;
+        }
+    }
+
+    private static ExposureSettings[] Snapshot() => s_cameras.Values.OrderBy(s => s.Camera, StringComparer.Ordinal).ToArray();
 
     // The client receives exactly this code, message and data: {"code":1001,"message":"Unknown camera: side","data":["front","rear"]}.
     private static RpcException UnknownCameraError(string camera) =>

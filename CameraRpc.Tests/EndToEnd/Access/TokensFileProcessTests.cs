@@ -62,6 +62,30 @@ public sealed class TokensFileProcessTests
         }
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task a_topic_s_scope_is_checked_at_rpc_subscribe(CancellationToken cancellationToken)
+    {
+        string path = TokensFiles.Write(TokensFiles.Camera());
+        try
+        {
+            await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken, "--tokens-file", path);
+            await using RpcTestClient viewer = await RpcTestClient.ConnectAsync(
+                server.WebSocketUri, cancellationToken, o => o.SetRequestHeader("Authorization", "Bearer " + TokensFiles.ViewerToken));
+            await using RpcTestClient console = await RpcTestClient.ConnectAsync(
+                server.WebSocketUri, cancellationToken, o => o.SetRequestHeader("Authorization", "Bearer " + TokensFiles.OperatorToken));
+            const string Subscribe = """{"jsonrpc":"2.0","method":"rpc.subscribe","params":{"topic":"server.stats"},"id":1}""";
+
+            (await viewer.CallAsync(Subscribe, cancellationToken))
+                .Should().Be("""{"jsonrpc":"2.0","error":{"code":-32001,"message":"Forbidden","data":{"scope":"server.read"}},"id":1}""", "server.stats needs server.read, which the wall display lacks");
+            (await viewer.CallAsync(RpcMessages.Ping(2), cancellationToken)).Should().Be(RpcMessages.Pong(2), "the connection stays open");
+            (await console.CallAsync(Subscribe, cancellationToken)).Should().StartWith("{\"jsonrpc\":\"2.0\",\"result\":\"", "the operator holds server.read");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Test, CancelAfter(60_000)]
     public async Task sighup_closes_connections_of_a_revoked_token_with_1008_and_keeps_the_others(CancellationToken cancellationToken)
     {
