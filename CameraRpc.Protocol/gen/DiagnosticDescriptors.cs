@@ -100,4 +100,12 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor InvalidAccess = new(
+        id: "CRPC020",
+        title: "Invalid scope or cost",
+        messageFormat: "The [RpcMethod] attribute of '{0}' is not valid: {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
 }

@@ -56,7 +56,9 @@ public sealed partial class RpcMethodGenerator
             for (int i = 0; i < table.Methods.Count; i++)
             {
                 RpcMethodSpec method = table.Methods[i];
-                writer.WriteLine("new(" + Literal(method.RpcName) + ", Invoke_" + identifiers[i] + ", " + Literal(OpenRpc.Describe(method)) + "),");
+                string access = (method.Scope is null ? string.Empty : ", scope: " + Literal(method.Scope))
+                    + (method.Cost == 1 ? string.Empty : ", cost: " + method.Cost.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                writer.WriteLine("new(" + Literal(method.RpcName) + ", Invoke_" + identifiers[i] + ", " + Literal(OpenRpc.Describe(method)) + access + "),");
             }
 
             writer.CloseBlock(", CollectTopics());");

@@ -55,7 +55,14 @@ public sealed partial class RpcMethodGenerator
                 AppendSchema(json, method.Result);
             }
 
-            json.Append("}}");
+            json.Append('}');
+            if (method.Scope is not null)
+            {
+                json.Append(",\"x-scope\":");
+                AppendString(json, method.Scope);
+            }
+
+            json.Append('}');
             return json.ToString();
         }
 

@@ -46,11 +46,31 @@ public sealed partial class RpcMethodGenerator
             AttributeData attribute = context.Attributes[0];
             string? rpcName = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
             string? summary = null;
+            string? scope = null;
+            int cost = 1;
             foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
             {
-                if (argument.Key == "Summary")
+                switch (argument.Key)
                 {
-                    summary = argument.Value.Value as string;
+                    case "Summary":
+                        summary = argument.Value.Value as string;
+                        break;
+                    case "Scope":
+                        scope = argument.Value.Value as string;
+                        if (scope is null || scope.Trim().Length == 0)
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAccess, NamedArgumentLocation(attribute, "Scope", cancellationToken) ?? methodLocation, methodDisplay, "Scope is empty; leave it out for a method open to every valid token"));
+                        }
+
+                        break;
+                    case "Cost":
+                        cost = argument.Value.Value is int value ? value : 1;
+                        if (cost < 1)
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAccess, NamedArgumentLocation(attribute, "Cost", cancellationToken) ?? methodLocation, methodDisplay, "Cost is " + cost.ToString(System.Globalization.CultureInfo.InvariantCulture) + "; a call counts as at least 1 against rate limits"));
+                        }
+
+                        break;
                 }
             }
 
@@ -154,10 +174,29 @@ public sealed partial class RpcMethodGenerator
                     method.Name,
                     parameters.ToEquatableArray(),
                     shape,
-                    result)
+                    result,
+                    scope,
+                    cost)
                 : null;
 
             return new RpcMethodParseResult(spec, nameLocation, diagnostics.ToEquatableArray());
+        }
+
+        /// <summary>Where a named argument of the attribute is written (<c>Cost = 0</c>), for its diagnostic.</summary>
+        private static LocationInfo? NamedArgumentLocation(AttributeData attribute, string name, CancellationToken cancellationToken)
+        {
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax { ArgumentList: { } list })
+            {
+                foreach (AttributeArgumentSyntax argument in list.Arguments)
+                {
+                    if (argument.NameEquals?.Name.Identifier.ValueText == name)
+                    {
+                        return LocationInfo.From(argument.GetLocation());
+                    }
+                }
+            }
+
+            return null;
         }
 
         /// <summary>

@@ -123,7 +123,18 @@ public sealed partial class RpcDispatcher
             return new ValueTask<bool>(true);
         }
 
-        if (!TryFindMethod(message.Span, request, out RpcMethod? method, out byte[]? unescapedName, out int unescapedLength))
+        bool found = TryFindMethod(message.Span, request, out RpcMethod? method, out byte[]? unescapedName, out int unescapedLength);
+        if (context.Admission is { } admission && !IsCancelRequest(message.Span, request) && !Admit(admission, method, request, rawId, output, start))
+        {
+            if (unescapedName is not null)
+            {
+                ArrayPool<byte>.Shared.Return(unescapedName);
+            }
+
+            return new ValueTask<bool>(!request.IsNotification);
+        }
+
+        if (!found)
         {
             observer?.OnCallCompleted(null, RpcErrorCode.MethodNotFound, start);
             if (!request.IsNotification)
@@ -142,6 +153,7 @@ public sealed partial class RpcDispatcher
             return new ValueTask<bool>(!request.IsNotification);
         }
 
+        Debug.Assert(method is not null, "found");
         int mark = output.WrittenCount;
         output.Write(JsonRpcNames.ResultPrefix);
         Utf8JsonWriter result = output.StartJsonValue();
@@ -178,6 +190,39 @@ public sealed partial class RpcDispatcher
 
         return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start, cancellationToken, call);
     }
+
+    /// <summary>The access step (scopes, rate limits): false when the call was refused and its answer written.</summary>
+    private bool Admit(IRpcCallAdmission admission, RpcMethod? method, in RpcRequest request, ReadOnlySpan<byte> rawId, RpcResponseBuffer output, long start)
+    {
+        RpcAdmissionDecision decision = admission.Admit(method, out long retryAfterMs);
+        if (decision == RpcAdmissionDecision.Admitted)
+        {
+            return true;
+        }
+
+        int code = decision == RpcAdmissionDecision.Forbidden ? RpcErrorCode.Forbidden : RpcErrorCode.RateLimitExceeded;
+        Options.Observer?.OnCallCompleted(method, code, start);
+        if (!request.IsNotification)
+        {
+            if (decision == RpcAdmissionDecision.Forbidden)
+            {
+                RpcErrors.WriteForbidden(output, method?.Scope ?? string.Empty, rawId);
+            }
+            else
+            {
+                RpcErrors.WriteRateLimitExceeded(output, retryAfterMs, rawId);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><c>$/cancelRequest</c> never counts against a limit and needs no scope (contract section 8), wherever it is handled.</summary>
+    private static bool IsCancelRequest(ReadOnlySpan<byte> message, in RpcRequest request) =>
+        request.MethodLength == CancelRequestMethodNameUtf8.Length
+        && message.Slice(request.MethodStart, request.MethodLength).SequenceEqual(CancelRequestMethodNameUtf8);
+
+    private static ReadOnlySpan<byte> CancelRequestMethodNameUtf8 => "$/cancelRequest"u8;
 
     private async ValueTask<bool> AwaitInvocationAsync(
         RpcMethod method, ValueTask<RpcInvokeResult> pending, ReadOnlyMemory<byte> message, RpcRequest request,

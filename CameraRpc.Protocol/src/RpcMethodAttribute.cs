@@ -23,6 +23,15 @@ public sealed class RpcMethodAttribute : Attribute
 
     /// <summary>One line for the OpenRPC document served by <c>rpc.discover</c>.</summary>
     public string? Summary { get; set; }
+
+    /// <summary>
+    /// The scope a token needs to call the method (e.g. <c>"camera.write"</c>); a token without it gets
+    /// -32001. Null (the default): open to every valid token. Shown as <c>"x-scope"</c> by <c>rpc.discover</c>.
+    /// </summary>
+    public string? Scope { get; set; }
+
+    /// <summary>How many calls one call counts as against the rate limits (default 1, at least 1).</summary>
+    public int Cost { get; set; } = 1;
 }
 
 /// <summary>

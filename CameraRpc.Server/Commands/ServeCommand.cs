@@ -7,6 +7,7 @@ using CameraRpc.Server.Hosting;
 using CameraRpc.Server.Logging;
 using CameraRpc.Server.Metrics;
 using CameraRpc.Server.Platform;
+using CameraRpc.Server.Security;
 using CameraRpc.Server.Methods;
 
 namespace CameraRpc.Server.Commands;
@@ -42,8 +43,21 @@ internal static class ServeCommand
         }
 
         var metrics = new ServerMetrics(() => sink!.DroppedLines);
+        if (!AccessControl.TryCreate(options, metrics.RateLimited, out AccessControl? access, out string? accessError))
+        {
+            // Like a bad option: one line, and no server without the tokens the operator meant to give.
+            stderr.WriteLine($"CameraRpc.Server: {accessError}");
+            await sink!.CompleteAsync().ConfigureAwait(false);
+            return ExitCodes.StartupFailure;
+        }
+
         RpcMethodTable methods = ServerMethods.Create();
-        var server = new RpcHost(options, methods, log, metrics);
+        var server = new RpcHost(options, methods, log, metrics, access);
+        if (access.TokensFile is { } tokensFile)
+        {
+            log.TokensRead(tokensFile, access.Tokens!.Identities.Count(t => !t.HasEveryScope));
+            server.Tokens.WarnIfReadableByOthers();
+        }
 
         // Signals are ours before the first startup line: a supervisor that stops the server the moment
         // it reports itself started still gets a graceful shutdown, not the runtime's default exit.
@@ -59,6 +73,13 @@ internal static class ServeCommand
 
         using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+        // SIGHUP re-reads --tokens-file (contract section 8) instead of ending the process.
+        using PosixSignalRegistration hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            server.Tokens.Reload();
+        });
 
         // Each connection is a file descriptor: take what the hard limit allows, and say so when even
         // that is short of --max-connections (clients past it would wait unaccepted, unlogged).

@@ -52,4 +52,11 @@ internal static class HttpResponses
             // Already closed.
         }
     }
+
+    /// <summary>429 with <c>Retry-After</c> in whole seconds, rounded up, at least 1 (contract section 8).</summary>
+    public static Task WriteTooManyRequestsAsync(HttpListenerContext context, long retryAfterMs, string what)
+    {
+        context.Response.AddHeader("Retry-After", Security.AccessControl.RetryAfterSeconds(retryAfterMs).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return WriteTextAsync(context, 429, "Too Many Requests: " + what);
+    }
 }

@@ -25,12 +25,15 @@ internal sealed class HttpRpcEndpoint : IHttpEndpoint
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private readonly int _maxMessageBytes;
+    private readonly AccessControl _access;
     private readonly CancellationTokenSource _calls = new(); // cancelled when shutdown stops waiting for HTTP calls
     private int _callsInFlight;
 
     public HttpRpcEndpoint(
-        RpcDispatcher dispatcher, ConnectionRegistry connections, RequestAuthorizer authorizer, ServerLog log, ServerMetrics metrics, int maxMessageBytes)
+        RpcDispatcher dispatcher, ConnectionRegistry connections, RequestAuthorizer authorizer, ServerLog log, ServerMetrics metrics, int maxMessageBytes,
+        AccessControl access)
     {
+        _access = access;
         _dispatcher = dispatcher;
         _connections = connections;
         _authorizer = authorizer;
@@ -47,7 +50,7 @@ internal sealed class HttpRpcEndpoint : IHttpEndpoint
 
     public async Task HandleAsync(HttpListenerContext context)
     {
-        if (!await AdmitAsync(context).ConfigureAwait(false))
+        if (await AdmitAsync(context).ConfigureAwait(false) is not { } caller)
         {
             return;
         }
@@ -55,7 +58,7 @@ internal sealed class HttpRpcEndpoint : IHttpEndpoint
         Interlocked.Increment(ref _callsInFlight);
         try
         {
-            (int received, int sent) = await AnswerAsync(context, _connections.NextId(), _calls.Token).ConfigureAwait(false);
+            (int received, int sent) = await AnswerAsync(context, _connections.NextId(), caller, _calls.Token).ConfigureAwait(false);
             _metrics.AddReceivedBytes(received);
             _metrics.AddSentBytes(sent);
         }
@@ -72,11 +75,11 @@ internal sealed class HttpRpcEndpoint : IHttpEndpoint
     }
 
     /// <summary>Admission: every check a POST must pass before its body is read; answers its own refusal.</summary>
-    private Task<bool> AdmitAsync(HttpListenerContext context) =>
-        CallerCheck.PassesAsync(context, _authorizer, _log, allowQueryToken: false);
+    private Task<RequestCaller?> AdmitAsync(HttpListenerContext context) =>
+        CallerCheck.CheckAsync(context, RequestCaller.Of(context.Request, _access), _authorizer, _log, allowQueryToken: false);
 
     /// <summary>Answers one POST; returns the request and answer sizes for the metrics.</summary>
-    private async Task<(int Received, int Sent)> AnswerAsync(HttpListenerContext context, long connectionId, CancellationToken cancellationToken)
+    private async Task<(int Received, int Sent)> AnswerAsync(HttpListenerContext context, long connectionId, RequestCaller caller, CancellationToken cancellationToken)
     {
         HttpListenerRequest request = context.Request;
         if (request.ContentLength64 > _maxMessageBytes)
@@ -109,14 +112,21 @@ internal sealed class HttpRpcEndpoint : IHttpEndpoint
                 return (length, 0);
             }
 
-            // The client's address is only made into text when bodies are logged.
-            string? client = _log.IsEnabled(LogLevel.Info) ? request.RemoteEndPoint?.ToString() ?? "unknown" : null;
+            string? client = _log.IsEnabled(LogLevel.Info) ? caller.Display : null;
             if (client is not null)
             {
                 _log.Received(client, body.Message.Span);
             }
 
-            var rpcContext = new RpcContext(_dispatcher, connectionId, request.RemoteEndPoint, sink: null);
+            // --rate-limit-per-address: the POST's calls (times their cost) fit as a whole or it is 429.
+            if (_access.AddressTable is { LimitsCalls: true }
+                && !_access.TryTakeHttp(caller.Address, _dispatcher.MeasureCost(body.Message.Span), out long retryAfterMs))
+            {
+                await HttpResponses.WriteTooManyRequestsAsync(context, retryAfterMs, "over the rate limit of this address").ConfigureAwait(false);
+                return (length, 0);
+            }
+
+            var rpcContext = new RpcContext(_dispatcher, connectionId, caller.EndPoint, sink: null) { Admission = _access.ForHttpRequest(caller.Identity) };
             bool answered = await _dispatcher.DispatchAsync(body.Message, answer, rpcContext, cancellationToken).ConfigureAwait(false);
             if (!answered)
             {

@@ -24,14 +24,16 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
     private readonly ConnectionRegistry _connections;
     private readonly ShutdownCoordinator _shutdown;
     private readonly RequestAuthorizer _authorizer;
+    private readonly AccessControl _access;
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private int _fallbackReported;
 
     public WebSocketEndpoint(
         ServerOptions options, RpcDispatcher dispatcher, ConnectionRegistry connections, ShutdownCoordinator shutdown,
-        RequestAuthorizer authorizer, ServerLog log, ServerMetrics metrics)
+        RequestAuthorizer authorizer, AccessControl access, ServerLog log, ServerMetrics metrics)
     {
+        _access = access;
         _options = options;
         _dispatcher = dispatcher;
         _connections = connections;
@@ -51,12 +53,12 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
             return;
         }
 
-        if (!await AdmitAsync(context).ConfigureAwait(false))
+        // The caller is resolved now: HttpListener cannot tell once it has let go.
+        if (await AdmitAsync(context).ConfigureAwait(false) is not { } caller)
         {
             return;
         }
 
-        IPEndPoint? remoteEndPoint = context.Request.RemoteEndPoint; // HttpListener cannot tell once it has let go
         UpgradedWebSocket? upgraded = await UpgradeAsync(context).ConfigureAwait(false);
         if (upgraded is null)
         {
@@ -72,9 +74,10 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
             }
         }
 
+        CallAdmission? admission = _access.ForConnection(caller.Identity, caller.Address, out AddressEntry? heldEntry);
         var connection = new WebSocketConnection(
-            _connections.NextId(), upgraded, remoteEndPoint, _dispatcher, _log, _metrics,
-            _options.MaxMessageBytes, _options.MaxConcurrency);
+            _connections.NextId(), upgraded, caller.EndPoint, _dispatcher, _log, _metrics,
+            _options.MaxMessageBytes, _options.MaxConcurrency, admission, caller.Display);
 
         if (_options.Compression && upgraded.OfferedExtensions is not null)
         {
@@ -83,35 +86,45 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
 
         // The connection is served by a task of its own that never sees the HTTP request, so that
         // HttpListener's request, response and headers are garbage from here on.
-        _ = ServeAsync(connection);
+        _ = ServeAsync(connection, caller.Identity, heldEntry);
     }
 
     /// <summary>
     /// Admission: every check a client must pass before its upgrade, cheapest first, each answering its
     /// own refusal. The slot reservation comes last because it is the one that holds something: when this
-    /// returns true, the caller owns a slot of <see cref="ConnectionRegistry"/>.
+    /// returns the caller, it owns a slot of <see cref="ConnectionRegistry"/>. The upgrade rate of the
+    /// client's address (<c>--connect-rate-limit</c>, 429) is checked before the token, so that guessing
+    /// tokens is rate-limited too.
     /// </summary>
-    private async Task<bool> AdmitAsync(HttpListenerContext context)
+    private async Task<RequestCaller?> AdmitAsync(HttpListenerContext context)
     {
         if (_shutdown.IsStopping)
         {
             await HttpResponses.WriteTextAsync(context, 503, "Service Unavailable: server shutting down").ConfigureAwait(false);
-            return false;
+            return null;
         }
 
-        if (!await CallerCheck.PassesAsync(context, _authorizer, _log, allowQueryToken: true).ConfigureAwait(false))
+        RequestCaller caller = RequestCaller.Of(context.Request, _access);
+        if (!_access.TryConnect(caller.Address, out long retryAfterMs))
         {
-            return false;
+            _log.ConnectRateLimited(caller.Display, _options.ConnectRateLimit);
+            await HttpResponses.WriteTooManyRequestsAsync(context, retryAfterMs, "over the connection rate limit").ConfigureAwait(false);
+            return null;
+        }
+
+        if (await CallerCheck.CheckAsync(context, caller, _authorizer, _log, allowQueryToken: true).ConfigureAwait(false) is not { } authorized)
+        {
+            return null;
         }
 
         if (!_connections.TryReserve())
         {
-            _log.ConnectionLimitReached(context.Request.RemoteEndPoint, _options.MaxConnections);
+            _log.ConnectionLimitReached(authorized.Display, _options.MaxConnections);
             await HttpResponses.WriteTextAsync(context, 503, "Service Unavailable: too many connections").ConfigureAwait(false);
-            return false;
+            return null;
         }
 
-        return true;
+        return authorized;
     }
 
     /// <summary>The RFC 6455 handshake; null when it did not happen, and then the admission's slot is given back.</summary>
@@ -145,17 +158,18 @@ internal sealed class WebSocketEndpoint : IHttpEndpoint
     }
 
     /// <summary>Serves one upgraded connection to its end and accounts for it. Never throws.</summary>
-    private async Task ServeAsync(WebSocketConnection connection)
+    private async Task ServeAsync(WebSocketConnection connection, TokenIdentity? identity, AddressEntry? heldEntry)
     {
         _connections.Add(connection);
         _metrics.ConnectionOpened();
-        _log.ClientConnected(connection.RemoteEndPoint, _connections.Count);
+        _log.ClientConnected(ServerLog.WithTokenName(connection.RemoteEndPoint, identity?.Name), _connections.Count);
         try
         {
             await connection.RunAsync().ConfigureAwait(false);
         }
         finally
         {
+            _access.Release(heldEntry);
             _connections.Remove(connection);
             int left = _connections.Release();
             _metrics.ConnectionClosed();

@@ -30,8 +30,14 @@ internal sealed class RpcHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopped = new();
     private Task[] _loops = [];
 
-    public RpcHost(ServerOptions options, RpcMethodTable methods, ServerLog log, ServerMetrics metrics)
+    /// <param name="access">The access rules built at startup (<see cref="AccessControl.TryCreate"/>); null builds them here and throws when the tokens file does not read.</param>
+    public RpcHost(ServerOptions options, RpcMethodTable methods, ServerLog log, ServerMetrics metrics, AccessControl? access = null)
     {
+        if (access is null && !AccessControl.TryCreate(options, metrics.RateLimited, out access, out string? accessError))
+        {
+            throw new InvalidOperationException(accessError);
+        }
+
         _options = options;
         _log = log;
         _metrics = metrics;
@@ -52,19 +58,26 @@ internal sealed class RpcHost : IAsyncDisposable
             Observer = new CallObservers(metrics, new HandlerFailureLog(log)),
             MaxSubscriptions = options.MaxSubscriptions,
             SubscriptionObserver = new Subscriptions.SubscriptionObserver(log, metrics.Subscriptions),
+
+            // A topic's scope (contract section 8) is the caller's token's, asked at rpc.subscribe.
+            SubscribeGate = static (context, topic) => context.HasScope(topic.Scope!),
         });
-        var authorizer = new RequestAuthorizer(options.AuthToken, options.AllowedOrigins);
-        var httpRpc = new HttpRpcEndpoint(dispatcher, _connections, authorizer, log, metrics, options.MaxMessageBytes);
+        var authorizer = new RequestAuthorizer(access, options.AllowedOrigins);
+        Tokens = new TokensReloader(access, _connections, log);
+        var httpRpc = new HttpRpcEndpoint(dispatcher, _connections, authorizer, log, metrics, options.MaxMessageBytes, access);
         Shutdown = new ShutdownCoordinator(options, dispatcher, _connections, httpRpc, log, StopListeningAsync);
         _router = new RequestRouter(
             options.Path,
-            webSocket: new WebSocketEndpoint(options, dispatcher, _connections, Shutdown, authorizer, log, metrics),
+            webSocket: new WebSocketEndpoint(options, dispatcher, _connections, Shutdown, authorizer, access, log, metrics),
             httpRpc: httpRpc,
             health: new HealthEndpoint(Shutdown, _connections),
             metrics: new MetricsEndpoint(metrics),
             log,
             console: options.Console ? new ConsoleEndpoint(options.Path) : null);
     }
+
+    /// <summary>Re-reads <c>--tokens-file</c> (SIGHUP).</summary>
+    public TokensReloader Tokens { get; }
 
     /// <summary>Runs the shutdown, and the signals that ask for it.</summary>
     public ShutdownCoordinator Shutdown { get; }

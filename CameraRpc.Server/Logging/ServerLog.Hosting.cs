@@ -81,7 +81,7 @@ internal sealed partial class ServerLog
         }
     }
 
-    public void OriginRefused(IPEndPoint? client, string? origin)
+    public void OriginRefused(string client, string? origin)
     {
         if (IsEnabled(LogLevel.Warning))
         {
@@ -89,7 +89,7 @@ internal sealed partial class ServerLog
         }
     }
 
-    public void ConnectionLimitReached(IPEndPoint? client, int maxConnections)
+    public void ConnectionLimitReached(string client, int maxConnections)
     {
         if (IsEnabled(LogLevel.Warning))
         {

@@ -53,6 +53,12 @@ internal static class PrometheusFormatter
         Header(text, "camerarpc_sent_bytes_total", "counter", "Bytes of outbound messages.");
         Sample(text, "camerarpc_sent_bytes_total", metrics.SentBytes);
 
+        Header(text, "camerarpc_rate_limited_total", "counter", "Calls, HTTP requests and upgrades refused by a rate limit, by limit.");
+        foreach (Security.RateLimit limit in (ReadOnlySpan<Security.RateLimit>)[Security.RateLimit.Connection, Security.RateLimit.Address, Security.RateLimit.Connect])
+        {
+            text.Append("camerarpc_rate_limited_total{limit=\"").Append(Security.RateLimitCounters.Label(limit)).Append("\"} ").Append(Integer(metrics.RateLimited[limit])).Append('\n');
+        }
+
         Header(text, "camerarpc_errors_total", "counter", "JSON-RPC error answers, by error code.");
         foreach ((int code, long count) in metrics.GetErrorCounts())
         {

@@ -62,6 +62,9 @@ internal sealed class ServerMetrics : IRpcCallObserver
     /// <summary>Bytes of outbound messages.</summary>
     public long SentBytes => Volatile.Read(ref _sentBytes);
 
+    /// <summary>Requests refused by a rate limit, per limit (<c>camerarpc_rate_limited_total</c>).</summary>
+    public Security.RateLimitCounters RateLimited { get; } = new();
+
     /// <summary>Log lines dropped because the log queue was full.</summary>
     public long LogLinesDropped => _droppedLogLines();
 

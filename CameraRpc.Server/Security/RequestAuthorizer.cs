@@ -1,28 +1,28 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace CameraRpc.Server.Security;
 
 /// <summary>
-/// Decides whether a request may call the server: the bearer token (<c>--auth-token</c>) and, for
-/// requests from browsers, the <c>Origin</c> rule (<c>--allowed-origins</c>).
+/// Decides whether a request may call the server: the bearer token (<c>--auth-token</c> or one of
+/// <c>--tokens-file</c>, resolved to its <see cref="TokenIdentity"/>) and, for requests from browsers,
+/// the <c>Origin</c> rule (<c>--allowed-origins</c>).
 /// </summary>
 /// <remarks>
-/// The token is compared in constant time and never logged. <c>?access_token=</c> is accepted on the
+/// The token is compared in constant time (<see cref="TokenSet"/>) and never logged. <c>?access_token=</c> is accepted on the
 /// WebSocket upgrade only, because browsers cannot set headers on a WebSocket; an HTTP POST must use
 /// the header. The Origin rule blocks cross-site WebSocket hijacking: a request without Origin (not a
 /// browser) or from the same origin is always allowed, any other only when listed (or <c>*</c>).
 /// </remarks>
 internal sealed class RequestAuthorizer
 {
-    private readonly byte[]? _token;
+    private readonly AccessControl _access;
     private readonly HashSet<string> _origins;
     private readonly bool _anyOrigin;
 
-    public RequestAuthorizer(string? authToken, IReadOnlyList<string> allowedOrigins)
+    public RequestAuthorizer(AccessControl access, IReadOnlyList<string> allowedOrigins)
     {
-        _token = string.IsNullOrEmpty(authToken) ? null : Encoding.UTF8.GetBytes(authToken);
+        _access = access;
         _origins = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string origin in allowedOrigins)
         {
@@ -37,10 +37,17 @@ internal sealed class RequestAuthorizer
         }
     }
 
-    /// <summary>True when the request carries the token (or none is required).</summary>
-    public bool IsAuthenticated(HttpListenerRequest request, bool allowQueryToken)
+    /// <summary>True when a token is required (<c>--auth-token</c> or <c>--tokens-file</c>).</summary>
+    public bool RequiresToken => _access.ChecksScopes;
+
+    /// <summary>
+    /// True when the request carries a known token (its identity in <paramref name="identity"/>), or
+    /// when none is required (identity null).
+    /// </summary>
+    public bool TryAuthenticate(HttpListenerRequest request, bool allowQueryToken, out TokenIdentity? identity)
     {
-        if (_token is null)
+        identity = null;
+        if (!RequiresToken)
         {
             return true;
         }
@@ -48,15 +55,14 @@ internal sealed class RequestAuthorizer
         string? header = request.Headers["Authorization"];
         if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return Matches(header.AsSpan(7).Trim());
+            identity = _access.Authenticate(header.AsSpan(7).Trim());
         }
-
-        if (allowQueryToken && request.QueryString["access_token"] is { } queryToken)
+        else if (allowQueryToken && request.QueryString["access_token"] is { } queryToken)
         {
-            return Matches(queryToken);
+            identity = _access.Authenticate(queryToken);
         }
 
-        return false;
+        return identity is not null;
     }
 
     /// <summary>True when the Origin rule allows the request.</summary>
@@ -79,14 +85,5 @@ internal sealed class RequestAuthorizer
         return host is not null
             && Uri.TryCreate(trimmed, UriKind.Absolute, out Uri? originUri)
             && string.Equals(originUri.Authority, host, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private bool Matches(ReadOnlySpan<char> candidate)
-    {
-        Span<byte> buffer = candidate.Length <= 256 ? stackalloc byte[candidate.Length * 3] : new byte[candidate.Length * 3];
-        int length = Encoding.UTF8.GetBytes(candidate, buffer);
-
-        // FixedTimeEquals is constant-time only for equal lengths; the length itself is not secret.
-        return CryptographicOperations.FixedTimeEquals(buffer[..length], _token);
     }
 }

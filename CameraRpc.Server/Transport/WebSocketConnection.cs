@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.WebSockets;
 using CameraRpc.Protocol;
 using CameraRpc.Server.Logging;
+using CameraRpc.Server.Security;
 using CameraRpc.Server.Metrics;
 
 namespace CameraRpc.Server.Transport;
@@ -57,9 +58,10 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
 
     public WebSocketConnection(
         long id, UpgradedWebSocket upgraded, IPEndPoint? remoteEndPoint, RpcDispatcher dispatcher, ServerLog log, ServerMetrics metrics,
-        int maxMessageBytes, int maxConcurrency)
+        int maxMessageBytes, int maxConcurrency, CallAdmission? admission = null, string? display = null)
     {
         Id = id;
+        Admission = admission;
         _socket = upgraded.Socket;
         _stream = upgraded.Stream;
         _listenerSocket = upgraded.ListenerSocket;
@@ -71,7 +73,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
 
         _permits = new SemaphoreSlim(maxConcurrency, maxConcurrency);
         _message = new MessageAssembler(maxMessageBytes);
-        RemoteEndPoint = remoteEndPoint?.ToString() ?? "unknown";
+        RemoteEndPoint = display ?? remoteEndPoint?.ToString() ?? "unknown";
 
         // Enough for every call in flight to have a full-size answer waiting, and then some.
         long maxQueuedBytes = Math.Max(4L * maxMessageBytes, 16L * 1024 * 1024);
@@ -87,11 +89,14 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
         _writer = new OutboundWriter(
             _socket, _stream?.Batch, log, metrics, RemoteEndPoint, maxQueuedBytes,
             compressFromBytes: upgraded.Deflate?.CompressFromBytes ?? int.MaxValue, countsMessageBytes: _countsMessageBytes);
-        Context = new RpcContext(dispatcher, id, remoteEndPoint, this);
+        Context = new RpcContext(dispatcher, id, remoteEndPoint, this) { Admission = admission };
     }
 
     /// <summary>A number unique to this connection within the process.</summary>
     public long Id { get; }
+
+    /// <summary>Scopes and rate limits of this connection (its token is rebound on a SIGHUP reload); null when nothing is checked.</summary>
+    public CallAdmission? Admission { get; }
 
     /// <summary>The client's address as logged, e.g. <c>127.0.0.1:54321</c>.</summary>
     public string RemoteEndPoint { get; }

@@ -14,10 +14,11 @@ namespace CameraRpc.Tests.EndToEnd;
 [NonParallelizable]
 public sealed class AllocationTests
 {
-    [TestCase(1, 4, TestName = "a_warm_ping_allocates_nothing_per_call_on_the_server")]
-    [TestCase(16, 16, TestName = "pipelined_pings_on_many_connections_allocate_nothing_per_call_either")]
+    [TestCase(1, 4, false, TestName = "a_warm_ping_allocates_nothing_per_call_on_the_server")]
+    [TestCase(16, 16, false, TestName = "pipelined_pings_on_many_connections_allocate_nothing_per_call_either")]
+    [TestCase(4, 4, true, TestName = "with_a_token_and_both_rate_limits_on_a_warm_ping_still_allocates_nothing_per_call")]
     [CancelAfter(120_000)]
-    public async Task a_warm_ping_allocates_nothing_per_call(int connections, int pipeline, CancellationToken cancellationToken)
+    public async Task a_warm_ping_allocates_nothing_per_call(int connections, int pipeline, bool accessOn, CancellationToken cancellationToken)
     {
         // A Debug build turns every async state machine into a class allocated per call; only an
         // optimised build (the README's `dotnet test -c Release`, CI) says anything about the product.
@@ -26,7 +27,11 @@ public sealed class AllocationTests
             Assert.Ignore("allocation is measured on an optimised build: run the tests with -c Release");
         }
 
-        await using InProcessServer server = InProcessServer.Start();
+        // With access on, every call passes the admission step: the token's scopes and two buckets
+        // (limits far above what the bench reaches, so that no call is refused).
+        await using InProcessServer server = accessOn
+            ? InProcessServer.Start(o => o with { AuthToken = AccessToken, RateLimit = 1_000_000_000, RateLimitPerAddress = 1_000_000_000 })
+            : InProcessServer.Start();
         await RunBenchAsync(server, connections, pipeline, seconds: 2, cancellationToken); // warm-up: JIT, pools, buffers, the connection's own read buffer
 
         // Two runs of different lengths, each with its own connections: what a connection costs once
@@ -51,6 +56,8 @@ public sealed class AllocationTests
         return (GC.GetTotalAllocatedBytes(precise: true) - before, answered);
     }
 
+    private const string AccessToken = "allocation-test-token";
+
     private static async Task<long> RunBenchAsync(InProcessServer server, int connections, int pipeline, int seconds, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(ServerProcess.ExecutablePath)
@@ -59,6 +66,7 @@ public sealed class AllocationTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        info.Environment["CAMERARPC_AUTH_TOKEN"] = AccessToken; // ignored by a server that wants none
         foreach (string arg in new[] { "bench", "--url", server.WebSocketUri.ToString(), "--connections", connections.ToString(CultureInfo.InvariantCulture), "--pipeline", pipeline.ToString(CultureInfo.InvariantCulture), "--duration", seconds.ToString(CultureInfo.InvariantCulture), "--warmup", "0", "--json" })
         {
             info.ArgumentList.Add(arg);

@@ -31,6 +31,20 @@ public sealed class GeneratorBaselineTests
             }
             """).SetName("synchronous_methods_match_their_baseline");
 
+        yield return new TestCaseData("Access", """
+            public static class Camera
+            {
+                [RpcMethod("camera.getExposure", Scope = "camera.read")]
+                public static double GetExposure() => 1.5;
+
+                [RpcMethod("camera.setExposure", Scope = "camera.write", Cost = 5)]
+                public static void SetExposure(double value) { }
+
+                [RpcMethod("camera.snapshot", Cost = 3)]
+                public static string Snapshot() => "";
+            }
+            """).SetName("scopes_and_costs_match_their_baseline");
+
         yield return new TestCaseData("Async", """
             public static class Camera
             {

@@ -111,6 +111,22 @@ public sealed class GeneratorDiagnosticsTests
                 ref int level) => level;
         }
         """, "CRPC006", 6, TestName = "a_ref_parameter_is_CRPC006_at_the_parameter")]
+    [TestCase("""
+        public static class Camera
+        {
+            [RpcMethod("camera.zoom",
+                Cost = 0)]
+            public static int Zoom(int level) => level;
+        }
+        """, "CRPC020", 5, TestName = "a_cost_below_one_is_CRPC020_at_the_cost")]
+    [TestCase("""
+        public static class Camera
+        {
+            [RpcMethod("camera.zoom",
+                Scope = " ")]
+            public static int Zoom(int level) => level;
+        }
+        """, "CRPC020", 5, TestName = "an_empty_scope_is_CRPC020_at_the_scope")]
     public void reports(string source, string id, int line)
     {
         Diagnose(source).Should().Equal([(id, line)], "exactly one diagnostic, at the offending line");

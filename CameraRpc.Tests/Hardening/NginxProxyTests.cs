@@ -81,37 +81,9 @@ public sealed partial class NginxProxyTests
 
         const string Token = "nginx-must-not-log-this-token";
         await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken, "--idle-timeout", "300", "--auth-token", Token);
-        DirectoryInfo prefix = Directory.CreateTempSubdirectory("camerarpc-nginx-");
-        int listenPort = FreePort();
-        string shipped = await File.ReadAllTextAsync(ShippedConfig(), cancellationToken);
-        string conf = $$"""
-            {{(Environment.UserName == "root" ? "user root;" : string.Empty)}}
-            worker_processes 1;
-            pid {{prefix.FullName}}/nginx.pid;
-            error_log {{prefix.FullName}}/error.log info;
-            events { worker_connections 256; }
-            http {
-                access_log {{prefix.FullName}}/access.log;
-                client_body_temp_path {{prefix.FullName}}/body;
-                proxy_temp_path {{prefix.FullName}}/proxy;
-                fastcgi_temp_path {{prefix.FullName}}/fastcgi;
-                uwsgi_temp_path {{prefix.FullName}}/uwsgi;
-                scgi_temp_path {{prefix.FullName}}/scgi;
-            {{TestVariant(shipped, listenPort, server.Port, prefix.FullName)}}
-            }
-            """;
-        string confPath = Path.Combine(prefix.FullName, "nginx.conf");
-        await File.WriteAllTextAsync(confPath, conf, cancellationToken);
-
-        var info = new ProcessStartInfo(Nginx, ["-p", prefix.FullName, "-c", confPath, "-e", Path.Combine(prefix.FullName, "error.log"), "-g", "daemon off;"])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        using Process nginx = Process.Start(info)!;
+        (Process nginx, DirectoryInfo prefix, int listenPort) = await StartNginxAsync(server.Port, cancellationToken);
         try
         {
-            await WaitForPortAsync(listenPort, nginx, prefix.FullName, cancellationToken);
             // A browser's way to authenticate: the token in the query of the upgrade.
             var proxied = new Uri($"ws://127.0.0.1:{listenPort}/ws?access_token={Token}");
             await using (RpcTestClient client = await RpcTestClient.ConnectAsync(proxied, cancellationToken))
@@ -148,6 +120,88 @@ public sealed partial class NginxProxyTests
         {
             nginx.Kill(entireProcessTree: true);
             await nginx.WaitForExitAsync(CancellationToken.None);
+            nginx.Dispose();
+            prefix.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>nginx with the shipped config in front of the server on <paramref name="serverPort"/>, listening on a free port.</summary>
+    private static async Task<(Process Nginx, DirectoryInfo Prefix, int ListenPort)> StartNginxAsync(int serverPort, CancellationToken cancellationToken)
+    {
+        DirectoryInfo prefix = Directory.CreateTempSubdirectory("camerarpc-nginx-");
+        int listenPort = FreePort();
+        string shipped = await File.ReadAllTextAsync(ShippedConfig(), cancellationToken);
+        string conf = $$"""
+            {{(Environment.UserName == "root" ? "user root;" : string.Empty)}}
+            worker_processes 1;
+            pid {{prefix.FullName}}/nginx.pid;
+            error_log {{prefix.FullName}}/error.log info;
+            events { worker_connections 256; }
+            http {
+                access_log {{prefix.FullName}}/access.log;
+                client_body_temp_path {{prefix.FullName}}/body;
+                proxy_temp_path {{prefix.FullName}}/proxy;
+                fastcgi_temp_path {{prefix.FullName}}/fastcgi;
+                uwsgi_temp_path {{prefix.FullName}}/uwsgi;
+                scgi_temp_path {{prefix.FullName}}/scgi;
+            {{TestVariant(shipped, listenPort, serverPort, prefix.FullName)}}
+            }
+            """;
+        string confPath = Path.Combine(prefix.FullName, "nginx.conf");
+        await File.WriteAllTextAsync(confPath, conf, cancellationToken);
+
+        var info = new ProcessStartInfo(Nginx, ["-p", prefix.FullName, "-c", confPath, "-e", Path.Combine(prefix.FullName, "error.log"), "-g", "daemon off;"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        Process nginx = Process.Start(info)!;
+        await WaitForPortAsync(listenPort, nginx, prefix.FullName, cancellationToken);
+        return (nginx, prefix, listenPort);
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task behind_the_shipped_config_the_log_shows_the_real_client_address_and_not_a_spoofed_one(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Nginx))
+        {
+            Assert.Inconclusive($"nginx is not installed ({Nginx}); `apt-get install -y nginx` to run this test (.ci/run does)");
+        }
+
+        await using ServerProcess server = await ServerProcess.StartAsync(cancellationToken, "--trusted-proxies", "127.0.0.1");
+        (Process nginx, DirectoryInfo prefix, int listenPort) = await StartNginxAsync(server.Port, cancellationToken);
+        try
+        {
+            // The client comes from 127.0.0.7 (any 127/8 address is local), so that it differs from nginx's
+            // own 127.0.0.1, and it forges an X-Forwarded-For that nginx then appends its view of it to.
+            using var handler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (context, token) =>
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.7"), 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, token);
+                    return new NetworkStream(socket, ownsSocket: true);
+                },
+            };
+            using var http = new HttpClient(handler);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://127.0.0.1:{listenPort}/ws"))
+            {
+                Content = new StringContent("""{"jsonrpc":"2.0","method":"ping","id":1}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Forwarded-For", "6.6.6.6");
+            using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
+            ((int)response.StatusCode).Should().Be(200);
+
+            string received = await server.WaitForLineAsync(line => line.Contains("Received from ", StringComparison.Ordinal), cancellationToken);
+            received.Should().Contain("Received from 127.0.0.7 via 127.0.0.1:", "nginx is trusted, so the client it names is the one logged");
+            server.Lines.Should().NotContain(line => line.Contains("6.6.6.6", StringComparison.Ordinal), "what the client wrote left of nginx's entry proves nothing");
+        }
+        finally
+        {
+            nginx.Kill(entireProcessTree: true);
+            await nginx.WaitForExitAsync(CancellationToken.None);
+            nginx.Dispose();
             prefix.Delete(recursive: true);
         }
     }

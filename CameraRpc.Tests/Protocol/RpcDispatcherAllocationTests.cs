@@ -49,3 +49,40 @@ public sealed class RpcDispatcherAllocationTests
         }
     }
 }
+
+/// <summary>With scopes and rate limits on, a warm admitted call still allocates nothing.</summary>
+[NonParallelizable]
+public sealed class RpcDispatcherAdmissionAllocationTests
+{
+    [Test]
+    public void a_warm_call_through_scopes_and_both_rate_limits_allocates_nothing()
+    {
+        var dispatcher = new RpcDispatcher(BuiltInRpcMethods.Table);
+        var table = new CameraRpc.Server.Security.AddressRateTable(int.MaxValue, 0, TimeProvider.System);
+        var admission = new CameraRpc.Server.Security.CallAdmission(
+            new CameraRpc.Server.Security.TokenIdentity("operator", CameraRpc.Server.Security.TokenSet.Hash("t"), ["camera.read"]),
+            checksScopes: true,
+            new CameraRpc.Server.Security.TokenBucket(int.MaxValue, TimeProvider.System),
+            table.Acquire(System.Net.IPAddress.Loopback),
+            new CameraRpc.Server.Security.RateLimitCounters());
+        var context = new RpcContext(dispatcher, 1, null, null) { Admission = admission };
+        byte[] message = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"ping","id":1}""");
+        RpcResponseBuffer output = RpcResponseBuffer.Rent();
+        for (int i = 0; i < 100; i++)
+        {
+            output.Clear();
+            dispatcher.DispatchAsync(message, output, context).Result.Should().BeTrue();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            output.Clear();
+            _ = dispatcher.DispatchAsync(message, output, context).Result;
+        }
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0, "admission takes two buckets and scans the scopes, allocating nothing");
+        Encoding.UTF8.GetString(output.WrittenSpan).Should().Contain("pong");
+        RpcResponseBuffer.Return(output);
+    }
+}

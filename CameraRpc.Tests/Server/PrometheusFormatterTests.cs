@@ -35,6 +35,11 @@ public sealed class PrometheusFormatterTests
             # HELP camerarpc_sent_bytes_total Bytes of outbound messages.
             # TYPE camerarpc_sent_bytes_total counter
             camerarpc_sent_bytes_total 0
+            # HELP camerarpc_rate_limited_total Calls, HTTP requests and upgrades refused by a rate limit, by limit.
+            # TYPE camerarpc_rate_limited_total counter
+            camerarpc_rate_limited_total{limit="connection"} 0
+            camerarpc_rate_limited_total{limit="address"} 0
+            camerarpc_rate_limited_total{limit="connect"} 0
             # HELP camerarpc_errors_total JSON-RPC error answers, by error code.
             # TYPE camerarpc_errors_total counter
             # HELP camerarpc_log_lines_dropped_total Log lines dropped because the log queue was full.

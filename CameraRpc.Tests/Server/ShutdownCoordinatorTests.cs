@@ -70,8 +70,9 @@ public sealed class ShutdownCoordinatorTests
         ServerOptions options = ServerOptions.Default;
         var dispatcher = new RpcDispatcher(BuiltInRpcMethods.Table);
         var connections = new ConnectionRegistry(options.MaxConnections);
+        AccessControl.TryCreate(options, new RateLimitCounters(), out AccessControl? access, out _).Should().BeTrue();
         var httpRpc = new HttpRpcEndpoint(
-            dispatcher, connections, new RequestAuthorizer(null, []), log, new ServerMetrics(), options.MaxMessageBytes);
+            dispatcher, connections, new RequestAuthorizer(access!, []), log, new ServerMetrics(), options.MaxMessageBytes, access!);
         return (new ShutdownCoordinator(options, dispatcher, connections, httpRpc, log, stopListening), dispatcher, connections);
     }
 }

@@ -19,6 +19,8 @@ internal enum RpcReturnShape
 /// <param name="Parameters">All parameters in declaration order, server-supplied ones included.</param>
 /// <param name="ReturnShape">Synchronous, void or awaitable.</param>
 /// <param name="Result">The type of the result value; null for void, <c>Task</c> and <c>ValueTask</c>.</param>
+/// <param name="Scope">The scope a token needs to call the method (<c>Scope = …</c>); null when open to every valid token.</param>
+/// <param name="Cost">How many calls one call counts as against rate limits (<c>Cost = …</c>, default 1).</param>
 internal sealed record RpcMethodSpec(
     string RpcName,
     string? Summary,
@@ -26,4 +28,6 @@ internal sealed record RpcMethodSpec(
     string MethodName,
     EquatableArray<RpcParameterSpec> Parameters,
     RpcReturnShape ReturnShape,
-    RpcTypeSpec? Result);
+    RpcTypeSpec? Result,
+    string? Scope = null,
+    int Cost = 1);
