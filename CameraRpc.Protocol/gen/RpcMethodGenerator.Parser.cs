@@ -109,48 +109,9 @@ public sealed partial class RpcMethodGenerator
             string? jsonContext = jsonContextType?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
             JsonContextCoverage? coverage = null; // computed on the first complex type
 
-            var parameters = new List<RpcParameterSpec>();
-            for (int i = 0; i < method.Parameters.Length; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                IParameterSymbol parameter = method.Parameters[i];
-                LocationInfo? parameterLocation = i < syntax.ParameterList.Parameters.Count
-                    ? LocationInfo.From(syntax.ParameterList.Parameters[i].GetLocation())
-                    : methodLocation;
-
-                if (parameter.RefKind != RefKind.None)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(
-                        DiagnosticDescriptors.Inaccessible, parameterLocation, methodDisplay,
-                        "the parameter '" + parameter.Name + "' is passed by reference (ref, out or in)"));
-                    continue;
-                }
-
-                RpcTypeSpec? type = ClassifyParameter(parameter.Type, jsonContext);
-                if (type is null)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(
-                        DiagnosticDescriptors.UnsupportedParameterType, parameterLocation, parameter.Name, parameter.Type.ToDisplayString()));
-                    continue;
-                }
-
-                if (MissingFromContext(type, jsonContextType, ref coverage) is string missing)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TypeNotInJsonContext, parameterLocation, missing, jsonContext!.Replace("global::", string.Empty)));
-                    continue;
-                }
-
-                string? defaultLiteral = null;
-                bool optional = parameter.IsOptional && type.Kind is not (RpcValueKind.CancellationToken or RpcValueKind.Context);
-                if (optional)
-                {
-                    defaultLiteral = parameter.HasExplicitDefaultValue
-                        ? FormatDefault(parameter.ExplicitDefaultValue, parameter.Type, type)
-                        : "default";
-                }
-
-                parameters.Add(new RpcParameterSpec(parameter.Name, type, optional, defaultLiteral));
-            }
+            List<RpcParameterSpec> parameters = ParseParameters(
+                method, syntax, methodLocation, DiagnosticDescriptors.Inaccessible, methodDisplay,
+                jsonContext, jsonContextType, ref coverage, diagnostics, cancellationToken);
 
             RpcReturnShape shape;
             RpcTypeSpec? result = null;
@@ -344,6 +305,69 @@ public sealed partial class RpcMethodGenerator
             results
                 .OrderBy(static r => r.NameLocation?.FilePath ?? string.Empty, StringComparer.Ordinal)
                 .ThenBy(static r => r.NameLocation?.Span.Start ?? 0);
+
+        /// <summary>
+        /// The parameters of a method or a per-subscriber topic, bound the same way for both: one spec per
+        /// parameter that can be bound, one diagnostic (at the parameter) per one that cannot. A
+        /// <c>ref</c>/<c>out</c>/<c>in</c> parameter is reported with <paramref name="byReference"/>.
+        /// </summary>
+        private static List<RpcParameterSpec> ParseParameters(
+            IMethodSymbol method,
+            MethodDeclarationSyntax? syntax,
+            LocationInfo? fallbackLocation,
+            DiagnosticDescriptor byReference,
+            string display,
+            string? jsonContext,
+            INamedTypeSymbol? jsonContextType,
+            ref JsonContextCoverage? coverage,
+            List<DiagnosticInfo> diagnostics,
+            CancellationToken cancellationToken)
+        {
+            var parameters = new List<RpcParameterSpec>();
+            for (int i = 0; i < method.Parameters.Length; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                IParameterSymbol parameter = method.Parameters[i];
+                LocationInfo? parameterLocation = syntax is not null && i < syntax.ParameterList.Parameters.Count
+                    ? LocationInfo.From(syntax.ParameterList.Parameters[i].GetLocation())
+                    : fallbackLocation;
+
+                if (parameter.RefKind != RefKind.None)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        byReference, parameterLocation, display,
+                        "the parameter '" + parameter.Name + "' is passed by reference (ref, out or in)"));
+                    continue;
+                }
+
+                RpcTypeSpec? type = ClassifyParameter(parameter.Type, jsonContext);
+                if (type is null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.UnsupportedParameterType, parameterLocation, parameter.Name, parameter.Type.ToDisplayString()));
+                    continue;
+                }
+
+                if (MissingFromContext(type, jsonContextType, ref coverage) is string missing)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TypeNotInJsonContext, parameterLocation, missing, jsonContext!.Replace("global::", string.Empty)));
+                    continue;
+                }
+
+                string? defaultLiteral = null;
+                bool optional = parameter.IsOptional && type.Kind is not (RpcValueKind.CancellationToken or RpcValueKind.Context);
+                if (optional)
+                {
+                    defaultLiteral = parameter.HasExplicitDefaultValue
+                        ? FormatDefault(parameter.ExplicitDefaultValue, parameter.Type, type)
+                        : "default";
+                }
+
+                parameters.Add(new RpcParameterSpec(parameter.Name, type, optional, defaultLiteral));
+            }
+
+            return parameters;
+        }
 
         private static string? FindAccessProblem(IMethodSymbol method)
         {

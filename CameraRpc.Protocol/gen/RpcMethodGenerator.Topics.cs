@@ -193,44 +193,9 @@ public sealed partial class RpcMethodGenerator
                             "it returns '" + method.ReturnType.ToDisplayString() + "', not IAsyncEnumerable<T>"));
                     }
 
-                    var syntax = context.TargetNode as MethodDeclarationSyntax;
-                    for (int i = 0; i < method.Parameters.Length; i++)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        IParameterSymbol parameter = method.Parameters[i];
-                        LocationInfo? parameterLocation = syntax is not null && i < syntax.ParameterList.Parameters.Count
-                            ? LocationInfo.From(syntax.ParameterList.Parameters[i].GetLocation())
-                            : memberLocation;
-                        if (parameter.RefKind != RefKind.None)
-                        {
-                            diagnostics.Add(DiagnosticInfo.Create(
-                                DiagnosticDescriptors.InvalidTopicDeclaration, parameterLocation, display,
-                                "the parameter '" + parameter.Name + "' is passed by reference (ref, out or in)"));
-                            continue;
-                        }
-
-                        RpcTypeSpec? type = ClassifyParameter(parameter.Type, jsonContext);
-                        if (type is null)
-                        {
-                            diagnostics.Add(DiagnosticInfo.Create(
-                                DiagnosticDescriptors.UnsupportedParameterType, parameterLocation, parameter.Name, parameter.Type.ToDisplayString()));
-                            continue;
-                        }
-
-                        if (MissingFromContext(type, jsonContextType, ref coverage) is string missing)
-                        {
-                            diagnostics.Add(DiagnosticInfo.Create(
-                                DiagnosticDescriptors.TypeNotInJsonContext, parameterLocation, missing, jsonContext!.Replace("global::", string.Empty)));
-                            continue;
-                        }
-
-                        bool optional = parameter.IsOptional && type.Kind is not (RpcValueKind.CancellationToken or RpcValueKind.Context);
-                        string? defaultLiteral = !optional ? null
-                            : parameter.HasExplicitDefaultValue ? FormatDefault(parameter.ExplicitDefaultValue, parameter.Type, type)
-                            : "default";
-                        parameters.Add(new RpcParameterSpec(parameter.Name, type, optional, defaultLiteral));
-                    }
-
+                    parameters.AddRange(ParseParameters(
+                        method, context.TargetNode as MethodDeclarationSyntax, memberLocation, DiagnosticDescriptors.InvalidTopicDeclaration, display,
+                        jsonContext, jsonContextType, ref coverage, diagnostics, cancellationToken));
                     break;
 
                 default:
