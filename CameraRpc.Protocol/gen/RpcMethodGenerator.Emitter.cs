@@ -92,12 +92,27 @@ public sealed partial class RpcMethodGenerator
         /// <summary>An identifier per method made from its RPC name; a collision after sanitising gets a number.</summary>
         private static string[] AssignIdentifiers(RpcTableSpec table)
         {
-            var result = new string[table.Methods.Count];
-            var used = new HashSet<string>();
+            var names = new string[table.Methods.Count];
+            for (int i = 0; i < names.Length; i++)
+            {
+                names[i] = table.Methods[i].RpcName;
+            }
+
+            return Identifiers(names);
+        }
+
+        /// <summary>
+        /// A C# identifier per RPC name (methods and topics alike): every character that cannot be in one
+        /// becomes <c>_</c>, and a name that collides after that gets <c>_2</c>, <c>_3</c>…
+        /// </summary>
+        private static string[] Identifiers(string[] names)
+        {
+            var result = new string[names.Length];
+            var used = new HashSet<string>(System.StringComparer.Ordinal);
             for (int i = 0; i < result.Length; i++)
             {
                 var builder = new StringBuilder();
-                foreach (char c in table.Methods[i].RpcName)
+                foreach (char c in names[i])
                 {
                     builder.Append(c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' ? c : '_');
                 }

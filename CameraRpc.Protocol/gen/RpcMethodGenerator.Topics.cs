@@ -430,26 +430,13 @@ public sealed partial class RpcMethodGenerator
 
         private static string[] TopicIdentifiers(RpcTopicTableSpec table)
         {
-            var result = new string[table.Topics.Count];
-            var used = new HashSet<string>(StringComparer.Ordinal);
-            for (int i = 0; i < result.Length; i++)
+            var names = new string[table.Topics.Count];
+            for (int i = 0; i < names.Length; i++)
             {
-                var builder = new StringBuilder();
-                foreach (char c in table.Topics[i].Name)
-                {
-                    builder.Append(c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' ? c : '_');
-                }
-
-                string candidate = builder.ToString();
-                for (int n = 2; !used.Add(candidate); n++)
-                {
-                    candidate = builder + "_" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
-                result[i] = candidate;
+                names[i] = table.Topics[i].Name;
             }
 
-            return result;
+            return Identifiers(names);
         }
     }
 
