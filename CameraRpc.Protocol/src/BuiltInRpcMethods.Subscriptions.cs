@@ -66,18 +66,20 @@ public static partial class BuiltInRpcMethods
             return Refuse("topic", RpcParamFailure.Missing);
         }
 
+        // Over HTTP nothing can be subscribed, whatever the topic (CONTRACT section 6: -32004).
         RpcContext context = invocation.Context;
-        if (!context.Methods.TryFindTopic(System.Text.Encoding.UTF8.GetBytes(topicName), out RpcTopicInfo? topic))
-        {
-            return Refuse("topic", RpcParamFailure.Unknown);
-        }
-
         if (!context.CanSubscribe)
         {
             return new ValueTask<RpcInvokeResult>(RpcInvokeResult.Refused(RpcErrorCode.NotAvailableOverHttp));
         }
 
-        if (topic.Scope is not null && context.Dispatcher.Options.SubscribeGate is { } gate && !gate(context, topic))
+        if (!context.Methods.TryFindTopic(System.Text.Encoding.UTF8.GetBytes(topicName), out RpcTopicInfo? topic))
+        {
+            return Refuse("topic", RpcParamFailure.Unknown);
+        }
+
+        // A topic's scope is checked like a method's: against the caller's token (CONTRACT section 8).
+        if (topic.Scope is not null && !context.HasScope(topic.Scope))
         {
             return new ValueTask<RpcInvokeResult>(RpcInvokeResult.Refused(RpcErrorCode.Forbidden, topic.Scope));
         }

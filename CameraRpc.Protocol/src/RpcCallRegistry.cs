@@ -13,7 +13,6 @@ internal sealed class RpcCallRegistry
     private readonly Lock _lock = new();
     private readonly List<RpcCall> _running = [];
     private readonly Stack<RpcCall> _free = new();
-    private CancellationToken _connection;
     private CancellationTokenRegistration _registration;
     private bool _connectionCancelled;
 
@@ -25,7 +24,6 @@ internal sealed class RpcCallRegistry
         {
             if (_registration == default && connection.CanBeCanceled)
             {
-                _connection = connection;
                 _registration = connection.UnsafeRegister(static state => ((RpcCallRegistry)state!).CancelAll(), this);
             }
 
@@ -53,7 +51,14 @@ internal sealed class RpcCallRegistry
             _running[call.Index] = moved;
             moved.Index = call.Index;
             _running.RemoveAt(last);
-            call.CancelledByClient = false;
+            if (call.CancelledByClient)
+            {
+                // Cancel found this call under the lock and cancels its source after releasing it,
+                // maybe only now: a call given out again could be cancelled in its place (or its source
+                // disposed under Cancel). So a cancelled call is not reused; the pool makes another.
+                return;
+            }
+
             if (call.Source.TryReset())
             {
                 _free.Push(call);

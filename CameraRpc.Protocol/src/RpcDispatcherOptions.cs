@@ -17,11 +17,4 @@ public sealed class RpcDispatcherOptions
 
     /// <summary>Told about subscriptions and their events, for metrics and logs; null for none.</summary>
     public IRpcSubscriptionObserver? SubscriptionObserver { get; init; }
-
-    /// <summary>
-    /// Access control's hook on <c>rpc.subscribe</c>: given the connection and a topic that declares a
-    /// <see cref="RpcTopicInfo.Scope"/>, false refuses the subscription with -32001 naming that scope.
-    /// Null lets everyone subscribe.
-    /// </summary>
-    public Func<RpcContext, RpcTopicInfo, bool>? SubscribeGate { get; init; }
 }

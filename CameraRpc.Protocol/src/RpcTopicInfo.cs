@@ -48,8 +48,8 @@ public sealed class RpcTopicInfo
     public RpcOverflow Overflow { get; }
 
     /// <summary>
-    /// The scope a token needs to subscribe (CONTRACT section 8), or null. The engine does not check it:
-    /// access control does, through <see cref="RpcDispatcherOptions.SubscribeGate"/>.
+    /// The scope a token needs to subscribe (CONTRACT section 8), or null; <c>rpc.subscribe</c> checks it
+    /// with <see cref="RpcContext.HasScope"/>, as the dispatcher checks a method's.
     /// </summary>
     public string? Scope { get; }
 

@@ -58,9 +58,6 @@ internal sealed class RpcHost : IAsyncDisposable
             Observer = new CallObservers(metrics, new HandlerFailureLog(log)),
             MaxSubscriptions = options.MaxSubscriptions,
             SubscriptionObserver = new Subscriptions.SubscriptionObserver(log, metrics.Subscriptions),
-
-            // A topic's scope (contract section 8) is the caller's token's, asked at rpc.subscribe.
-            SubscribeGate = static (context, topic) => context.HasScope(topic.Scope!),
         });
         var authorizer = new RequestAuthorizer(access, options.AllowedOrigins);
         Tokens = new TokensReloader(access, _connections, log);

@@ -42,8 +42,9 @@ internal sealed class AccessControl
 
         ChecksScopes = tokens is not null;
 
-        // --auth-token alone needs no admission step: its one token has every scope.
-        IsEnabled = TokensFile is not null || _connectionRate is not null || AddressTable is not null;
+        // Calls pass an admission step only when something checks them: --auth-token alone (one token
+        // with every scope) and --connect-rate-limit alone (upgrades only) leave calls as they were.
+        IsEnabled = TokensFile is not null || _connectionRate is not null || AddressTable is { LimitsCalls: true };
     }
 
     /// <summary>The tokens file, or null.</summary>
@@ -52,7 +53,7 @@ internal sealed class AccessControl
     /// <summary>True when a request needs a token (<c>--auth-token</c> or <c>--tokens-file</c>); then scopes are checked too.</summary>
     public bool ChecksScopes { get; }
 
-    /// <summary>True when calls go through an admission step (a tokens file or a rate limit).</summary>
+    /// <summary>True when calls go through an admission step (a tokens file or a limit on calls).</summary>
     public bool IsEnabled { get; }
 
     /// <summary>Finds the real client behind trusted proxies.</summary>

@@ -213,6 +213,9 @@ public sealed class RpcSubscriptionTests
 
         (await connection.CallAsync(Subscribe(1))).Should().Be(
             """{"jsonrpc":"2.0","error":{"code":-32004,"message":"Not available over HTTP"},"id":1}""");
+        (await connection.CallAsync("""{"jsonrpc":"2.0","method":"rpc.subscribe","params":{"topic":"no.such.topic"},"id":2}""")).Should().Be(
+            """{"jsonrpc":"2.0","error":{"code":-32004,"message":"Not available over HTTP"},"id":2}""",
+            "over HTTP nothing can be subscribed, so the answer does not depend on the topic");
     }
 
     [Test]
