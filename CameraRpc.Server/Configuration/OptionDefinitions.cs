@@ -205,6 +205,11 @@ internal static class OptionDefinitions
             "serve the browser console at GET / ('off' answers 404 there)",
             "'on' or 'off'",
             static (o, v) => TryParseSwitch(v, out bool on) ? o with { Console = on } : null),
+
+        new("--bench-topics", "CAMERARPC_BENCH_TOPICS", "benchTopics", "on|off", "off",
+            "serve the topic bench.events and the method bench.publish, for 'bench --subscribers' (benchmarks only)",
+            "'on' or 'off'",
+            static (o, v) => TryParseSwitch(v, out bool on) ? o with { BenchTopics = on } : null),
     ];
 
     /// <summary>Finds an option by its flag (<c>--port</c>), ordinal.</summary>

@@ -81,6 +81,12 @@ internal sealed record ServerOptions
     /// <summary>True when the browser console is served at <c>GET /</c> (contract §9).</summary>
     public bool Console { get; init; } = true;
 
+    /// <summary>
+    /// True when the fan-out benchmark's topic <c>bench.events</c> and method <c>bench.publish</c> are served
+    /// (<c>Subscriptions/BenchTopics.cs</c>); off, neither exists.
+    /// </summary>
+    public bool BenchTopics { get; init; }
+
     // Timings of the transport that are not options of the executable: fixed in the product, shortened
     // by tests that host the server in process.
 

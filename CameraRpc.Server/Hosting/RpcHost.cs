@@ -46,6 +46,13 @@ internal sealed class RpcHost : IAsyncDisposable
         // The built-in topic server.stats is this host's own (CONTRACT section 6), next to the methods.
         Stats = new Subscriptions.ServerStatsTopic(metrics, () => _connections.Count);
         methods = RpcMethodTable.Combine(methods, new RpcMethodTable([], [Stats.Info]));
+
+        // The fan-out benchmark's publisher lives in the server's process; off, its topic and method do not exist.
+        if (options.BenchTopics)
+        {
+            methods = RpcMethodTable.Combine(methods, new Subscriptions.BenchTopics().Table);
+        }
+
         foreach (RpcTopicInfo topic in methods.Topics)
         {
             metrics.Subscriptions.Register(topic.Name);
@@ -99,6 +106,11 @@ internal sealed class RpcHost : IAsyncDisposable
         }
 
         _log.Started(Url);
+        if (_options.BenchTopics)
+        {
+            _log.BenchTopicsOn(Subscriptions.BenchTopics.TopicName, Subscriptions.BenchTopics.PublishMethodName);
+        }
+
         var loops = new List<Task>
         {
             AcceptLoopAsync(),

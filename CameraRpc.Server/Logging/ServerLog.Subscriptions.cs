@@ -6,6 +6,10 @@ namespace CameraRpc.Server.Logging;
 /// </summary>
 internal sealed partial class ServerLog
 {
+    /// <summary><c>--bench-topics on</c>: said at startup, so a production log shows it was left on.</summary>
+    public void BenchTopicsOn(string topic, string method) =>
+        Log(LogLevel.Info, $"Bench topics on: topic {topic} and method {method} are served (--bench-topics; for benchmarks only)");
+
     /// <summary>A client subscribed to a topic.</summary>
     public void Subscribed(string endpoint, string topic, string subscription)
     {
