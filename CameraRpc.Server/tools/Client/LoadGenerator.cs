@@ -52,7 +52,7 @@ internal sealed partial class LoadGenerator
         string? firstConnectError = null;
         int failedConnects = 0;
         long connectStarted = Stopwatch.GetTimestamp();
-        IPEndPoint? endpoint = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        IPEndPoint? endpoint = await SelfFramedConnect.ResolveAsync(_options.Url, cancellationToken).ConfigureAwait(false);
         using (var pending = new SemaphoreSlim(_options.MaxPendingConnects))
         {
             var connects = new List<Task>(_options.Connections);
@@ -251,77 +251,11 @@ internal sealed partial class LoadGenerator
         return Encoding.UTF8.GetBytes(RpcAnswer.Format(message, indented: false));
     }
 
-    private async Task<IPEndPoint?> ResolveAsync(CancellationToken cancellationToken)
-    {
-        if (IPAddress.TryParse(_options.Url.DnsSafeHost, out IPAddress? literal))
-        {
-            return new IPEndPoint(literal, _options.Url.Port);
-        }
-
-        try
-        {
-            IPAddress[] addresses = await Dns.GetHostAddressesAsync(_options.Url.DnsSafeHost, cancellationToken).ConfigureAwait(false);
-
-            // IPv4 first: a server on 0.0.0.0 (the default) is not reachable over ::1.
-            IPAddress? address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
-            return address is null ? null : new IPEndPoint(address, _options.Url.Port);
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>TCP connect and WebSocket upgrade of one connection, timed together.</summary>
     private async Task<(Connection? Connection, long Ticks, string? Error)> ConnectAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ConnectTimeout);
-        long started = Stopwatch.GetTimestamp();
-        try
-        {
-            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            byte[] upgrade = WebSocketFraming.BuildUpgradeRequest(_options.Url, _options.AuthToken, out string key);
-            await socket.SendAsync(upgrade, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-
-            // Read up to the end of the answer's head; whatever follows it is already WebSocket frames.
-            byte[] head = new byte[4096];
-            int length = 0;
-            int end;
-            while ((end = head.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
-            {
-                if (length == head.Length)
-                {
-                    throw new InvalidDataException("the server's upgrade answer is over 4 KiB");
-                }
-
-                int received = await socket.ReceiveAsync(head.AsMemory(length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                if (received == 0)
-                {
-                    throw new InvalidDataException("the server closed the connection during the upgrade");
-                }
-
-                length += received;
-            }
-
-            if (WebSocketFraming.CheckUpgradeResponse(head.AsSpan(0, end), key) is string refusal)
-            {
-                throw new InvalidDataException(
-                    WebSocketFraming.StatusCode(head.AsSpan(0, end)) == 401 ? BearerToken.UnauthorizedReason(tokenSent: _options.AuthToken is not null) : refusal);
-            }
-
-            long ticks = Stopwatch.GetTimestamp() - started;
-            return (new Connection(socket, _requestPrefix, _options.Pipeline, head.AsSpan(end + 4, length - end - 4)), ticks, null);
-        }
-        catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException
-            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            socket.Dispose();
-            string reason = exception is OperationCanceledException
-                ? $"no upgrade within {_options.ConnectTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s"
-                : RpcConnectionException.Describe(exception);
-            return (null, 0, $"cannot connect to {_options.Url}: {reason}");
-        }
+        (Socket? socket, byte[] alreadyReceived, long ticks, string? error) = await SelfFramedConnect.ConnectAsync(
+            endpoint, _options.Url, _options.AuthToken, _options.ConnectTimeout, receiveBufferSize: 0, cancellationToken).ConfigureAwait(false);
+        return socket is null ? (null, 0, error) : (new Connection(socket, _requestPrefix, _options.Pipeline, alreadyReceived), ticks, null);
     }
 }

@@ -14,12 +14,14 @@ namespace CameraRpc.Server.Tools.Commands;
 /// Exit 0 only when every connection opened and nothing was lost, failed or mismatched;
 /// 2 at once when no connection could be opened (a 401 included: the token in <c>CAMERARPC_AUTH_TOKEN</c>,
 /// see <see cref="BearerToken"/>, is missing or wrong).
+/// With <c>--subscribers N</c> it is the fan-out benchmark instead (<c>BenchCommand.FanOut.cs</c>).
 /// </summary>
-internal static class BenchCommand
+internal static partial class BenchCommand
 {
     /// <summary>The usage line printed with an argument error.</summary>
     public const string Usage =
-        "usage: CameraRpc.Server bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID] [--compression]";
+        "usage: CameraRpc.Server bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID] [--compression]\n"
+        + "       CameraRpc.Server bench --subscribers N [--url URL] [--events E] [--rate R] [--stalled K] [--json] [--server-pid PID]";
 
     // The defaults --help and the README promise (Usage.cs prints these constants).
 
@@ -43,6 +45,11 @@ internal static class BenchCommand
     internal static async Task<int> RunAsync(
         IReadOnlyList<string> args, string? authTokenVariable, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        if (IsFanOut(args))
+        {
+            return await RunFanOutAsync(args, authTokenVariable, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!TryParseOptions(args, out LoadOptions? options, out bool json, out string? error))
         {
             await stderr.WriteLineAsync($"bench: {error}").ConfigureAwait(false);
@@ -65,15 +72,7 @@ internal static class BenchCommand
             options = options with { Progress = stdout };
         }
 
-        // Run socket continuations on the epoll thread instead of hopping to the thread pool per read:
-        // each connection's loop does only short synchronous work per read, and the hop cost more CPU
-        // than the load itself (measured: 93% -> 42% of a core at 100x16 against the node peer).
-        // The runtime reads this variable when its socket engine starts, i.e. at the first socket,
-        // which in a bench process comes after this line; an operator's own setting wins.
-        if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
-        {
-            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        }
+        InlineSocketCompletions();
 
         LoadResult result;
         try
@@ -104,6 +103,21 @@ internal static class BenchCommand
         return result.IsClean ? ExitCodes.Success : ExitCodes.BenchFailed;
     }
 
+    /// <summary>
+    /// Runs socket continuations on the epoll thread instead of hopping to the thread pool per read:
+    /// each connection's loop does only short synchronous work per read, and the hop cost more CPU
+    /// than the load itself (measured: 93% -> 42% of a core at 100x16 against the node peer).
+    /// The runtime reads this variable when its socket engine starts, i.e. at the first socket,
+    /// which in a bench process comes after this call; an operator's own setting wins.
+    /// </summary>
+    private static void InlineSocketCompletions()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+        {
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        }
+    }
+
     /// <summary>Reads the command line; the error names the option that is wrong.</summary>
     internal static bool TryParseOptions(
         IReadOnlyList<string> args,
@@ -115,11 +129,17 @@ internal static class BenchCommand
         json = false;
         if (!CommandArguments.TryParse(
                 args,
-                ["--url", "--connections", "--duration", "--warmup", "--pipeline", "--method", "--params", "--server-pid"],
+                [.. s_loadValueOptions, .. s_fanOutOnlyOptions, "--url", "--server-pid"],
                 ["--json", "--compression"],
                 out CommandArguments? parsed,
                 out error))
         {
+            return false;
+        }
+
+        if (FirstGiven(parsed, s_fanOutOnlyOptions) is string fanOutOption)
+        {
+            error = $"{fanOutOption} needs --subscribers (it is an option of the fan-out run)";
             return false;
         }
 
