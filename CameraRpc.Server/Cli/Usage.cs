@@ -49,6 +49,8 @@ internal static class Usage
               {ProgramName} bench [--url URL] [--connections N] [--duration S] [--warmup S]
                                      [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID]
                                      [--compression]
+              {ProgramName} bench --subscribers N [--events E] [--rate R] [--size B]
+                                     [--stalled K] [--url URL] [--json] [--server-pid PID]
               {ProgramName} watch TOPIC [PARAMS_JSON] [--url URL] [--count N]
               {ProgramName} --help | --version
 
@@ -101,6 +103,20 @@ internal static class Usage
               --compression               offer permessage-deflate, as browsers do: the connections are then
                                           the runtime's ClientWebSocket (one send per request) instead of
                                           bench's own framing; the report says on how many the server accepted it
+
+            bench --subscribers: the fan-out benchmark, against a server run with --bench-topics on. N
+            subscribers of bench.events, then one publisher in the server (bench.publish, called on a
+            connection of its own); reports events delivered per second, publish-to-receive latency (the
+            server on this host), events missed and seq gaps, subscribers that fell behind, events the
+            server dropped from full queues.
+              --subscribers N             subscribers that read every event
+              --events E                  events published (default {BenchCommand.DefaultEvents}); 0: subscribe only
+              --rate R                    events published per second (default 0: back to back)
+              --size B                    bytes of padding in each event (default 0)
+              --stalled K                 more subscribers that subscribe and then never read (default 0)
+              --server-pid PID            also report the server's RSS: before connecting, with the
+                                          connections open, once subscribed
+              --url URL, --json           as for bench
 
             watch: subscribes to a topic and prints each event as one JSON line, {WatchLine}
             (a gap in seq means the server dropped or coalesced events; stderr says so). Ends on Ctrl+C

@@ -14,8 +14,9 @@ namespace CameraRpc.Server.Subscriptions;
 /// <para><c>bench.events</c> is declared like a typical camera topic: <c>drop-oldest</c> with the default
 /// capacity (<see cref="RpcTopicAttribute.DefaultCapacity"/>), so a subscriber that falls behind sees a gap
 /// in <c>seq</c>, and a new subscriber gets nothing until the next publish.</para>
-/// <para><c>bench.publish</c> <c>{"events":N,"rate":R}</c> publishes N events (<see cref="BenchEvent"/>), R a
-/// second (0: back to back, yielding the thread after each so the connections' writers run between them)
+/// <para><c>bench.publish</c> <c>{"events":N,"rate":R,"size":S}</c> publishes N events (<see cref="BenchEvent"/>),
+/// R a second (0: back to back, yielding the thread after each so the connections' writers run between them),
+/// each padded with a string of S bytes (0: none; bigger events fill a stalled subscriber's socket sooner)
 /// and answers <c>{"published":N,"subscribers":S,"elapsedMs":X,"timestampFrequency":F}</c> once done. Calls
 /// run one at a time, so there is only ever one publisher. A cancelled call (<c>$/cancelRequest</c>, its
 /// connection gone, shutdown) stops publishing.</para>
@@ -31,13 +32,16 @@ internal sealed class BenchTopics
     /// <summary>Largest <c>rate</c>: beyond it pacing means nothing (the publisher's own cost is more than the interval).</summary>
     public const int MaxRate = 10_000_000;
 
+    /// <summary>Largest <c>size</c>, the padding of one event in bytes.</summary>
+    public const int MaxSize = 65_536;
+
     private const string TopicDescriptor =
-        """{"name":"bench.events","summary":"Benchmark events published by bench.publish (serve --bench-topics on): {i, t}, t the publish time as Stopwatch.GetTimestamp().","params":[],"result":{"name":"result","schema":{"type":"object"}},"x-overflow":"drop-oldest","x-capacity":16}""";
+        """{"name":"bench.events","summary":"Benchmark events published by bench.publish (serve --bench-topics on): {i, t[, p]}, t the publish time as Stopwatch.GetTimestamp(), p padding.","params":[],"result":{"name":"result","schema":{"type":"object"}},"x-overflow":"drop-oldest","x-capacity":16}""";
 
     private const string PublishDescriptor =
-        """{"name":"bench.publish","summary":"Publishes N bench.events, R a second (0: back to back); answers when done. serve --bench-topics on only.","params":[{"name":"events","required":true,"schema":{"type":"integer","minimum":0,"maximum":100000000}},{"name":"rate","required":false,"schema":{"type":"integer","minimum":0,"maximum":10000000}}],"result":{"name":"result","schema":{"type":"object"}}}""";
+        """{"name":"bench.publish","summary":"Publishes N bench.events, R a second (0: back to back), each padded with S bytes; answers when done. serve --bench-topics on only.","params":[{"name":"events","required":true,"schema":{"type":"integer","minimum":0,"maximum":100000000}},{"name":"rate","required":false,"schema":{"type":"integer","minimum":0,"maximum":10000000}},{"name":"size","required":false,"schema":{"type":"integer","minimum":0,"maximum":65536}}],"result":{"name":"result","schema":{"type":"object"}}}""";
 
-    private static readonly byte[][] s_publishNames = ["events"u8.ToArray(), "rate"u8.ToArray()];
+    private static readonly byte[][] s_publishNames = ["events"u8.ToArray(), "rate"u8.ToArray(), "size"u8.ToArray()];
 
     private readonly RpcTopic<BenchEvent> _topic;
     private readonly SemaphoreSlim _onePublisher = new(1, 1);
@@ -57,6 +61,7 @@ internal sealed class BenchTopics
     {
         int events = -1;
         int rate = 0;
+        int size = 0;
         var reader = new RpcParamsReader(in invocation);
         while (reader.MoveNext(s_publishNames, out int slot))
         {
@@ -76,6 +81,13 @@ internal sealed class BenchTopics
                     }
 
                     break;
+                case 2:
+                    if (!reader.TryReadInt32(out size) || size is < 0 or > MaxSize)
+                    {
+                        return InvalidParams("size", RpcParamFailure.Type);
+                    }
+
+                    break;
                 default:
                     return InvalidParams(reader.UnexpectedName!, RpcParamFailure.Unexpected);
             }
@@ -83,10 +95,10 @@ internal sealed class BenchTopics
 
         return events < 0
             ? InvalidParams("events", RpcParamFailure.Missing)
-            : RunAsync(events, rate, invocation.Result, invocation.CancellationToken);
+            : RunAsync(events, rate, size == 0 ? null : Padding(size), invocation.Result, invocation.CancellationToken);
     }
 
-    private async ValueTask<RpcInvokeResult> RunAsync(int events, int rate, Utf8JsonWriter result, CancellationToken cancellationToken)
+    private async ValueTask<RpcInvokeResult> RunAsync(int events, int rate, byte[]? padding, Utf8JsonWriter result, CancellationToken cancellationToken)
     {
         await _onePublisher.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -98,13 +110,13 @@ internal sealed class BenchTopics
                 for (int i = 1; i <= events; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    _topic.Publish(new BenchEvent(i, Stopwatch.GetTimestamp()));
+                    _topic.Publish(new BenchEvent(i, Stopwatch.GetTimestamp(), padding));
                     await Task.Yield();
                 }
             }
             else
             {
-                await PublishPacedAsync(events, rate, started, cancellationToken).ConfigureAwait(false);
+                await PublishPacedAsync(events, rate, padding, started, cancellationToken).ConfigureAwait(false);
             }
 
             TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
@@ -127,7 +139,7 @@ internal sealed class BenchTopics
     /// due by then, so a rate above what the timer's resolution (about a millisecond) allows goes out in
     /// small bursts and the average rate still holds.
     /// </summary>
-    private async Task PublishPacedAsync(int events, int rate, long started, CancellationToken cancellationToken)
+    private async Task PublishPacedAsync(int events, int rate, byte[]? padding, long started, CancellationToken cancellationToken)
     {
         long frequency = Stopwatch.Frequency;
         int published = 0;
@@ -138,7 +150,7 @@ internal sealed class BenchTopics
             while (published < due)
             {
                 published++;
-                _topic.Publish(new BenchEvent(published, Stopwatch.GetTimestamp()));
+                _topic.Publish(new BenchEvent(published, Stopwatch.GetTimestamp(), padding));
             }
 
             if (published < events)
@@ -156,7 +168,20 @@ internal sealed class BenchTopics
         json.WriteStartObject();
         json.WriteNumber("i"u8, value.Index);
         json.WriteNumber("t"u8, value.Timestamp);
+        if (value.Padding is byte[] padding)
+        {
+            json.WriteString("p"u8, padding);
+        }
+
         json.WriteEndObject();
+    }
+
+    /// <summary><paramref name="size"/> bytes of ASCII, so the <c>p</c> string is that long on the wire.</summary>
+    private static byte[] Padding(int size)
+    {
+        byte[] padding = new byte[size];
+        padding.AsSpan().Fill((byte)'x');
+        return padding;
     }
 
     private static ValueTask<RpcInvokeResult> InvalidParams(string param, RpcParamFailure failure) =>

@@ -28,7 +28,10 @@ internal static class ExitCodes
     /// <summary><c>probe</c>: at least one check failed.</summary>
     public const int ProbeFailed = 1;
 
-    /// <summary><c>bench</c>: a connection failed or dropped, a request was lost or failed, or the run was interrupted.</summary>
+    /// <summary>
+    /// <c>bench</c>: a connection failed or dropped, a request was lost or failed, or the run was interrupted; with
+    /// <c>--subscribers</c>, a subscription or <c>bench.publish</c> was refused.
+    /// </summary>
     public const int BenchFailed = 1;
 
     /// <summary>

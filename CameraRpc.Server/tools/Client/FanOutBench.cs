@@ -38,7 +38,7 @@ internal sealed class FanOutBench
         {
             if (subscribers.Count == 0)
             {
-                return Result(subscribers, failed, 0, firstConnectError, null, null, null, rssBefore, null, null);
+                return Result(subscribers, failed, 0, firstConnectError, null, null, null, null, rssBefore, null, null);
             }
 
             long? rssConnected = await ReadSettledRssAsync(cancellationToken).ConfigureAwait(false);
@@ -49,8 +49,10 @@ internal sealed class FanOutBench
 
             PublishAnswer? answer = null;
             double? serverCpu = null;
+            long? serverDropped = null;
             if (_options.Events > 0 && firstProblem is null)
             {
+                long? droppedBefore = await ServerDroppedEvents.ReadAsync(_options.Url, FanOutOptions.Topic, _options.AuthToken, cancellationToken).ConfigureAwait(false);
                 double? cpuStart = pid is int p1 ? ServerProcessCpu.ReadCpuSeconds(p1) : null;
                 (answer, firstProblem) = await PublishAsync(cancellationToken).ConfigureAwait(false);
                 if (answer is not null)
@@ -60,12 +62,14 @@ internal sealed class FanOutBench
 
                 double? cpuEnd = pid is int p2 ? ServerProcessCpu.ReadCpuSeconds(p2) : null;
                 serverCpu = cpuStart is double c0 && cpuEnd is double c1 ? c1 - c0 : null;
+                long? droppedAfter = await ServerDroppedEvents.ReadAsync(_options.Url, FanOutOptions.Topic, _options.AuthToken, cancellationToken).ConfigureAwait(false);
+                serverDropped = droppedAfter - droppedBefore;
             }
 
             stop.Cancel();
             await Task.WhenAll(loops).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            return Result(subscribers, failed, subscribed, firstConnectError, firstProblem, answer, serverCpu, rssBefore, rssConnected, rssSubscribed);
+            return Result(subscribers, failed, subscribed, firstConnectError, firstProblem, answer, serverCpu, serverDropped, rssBefore, rssConnected, rssSubscribed);
         }
         finally
         {
@@ -166,7 +170,7 @@ internal sealed class FanOutBench
         try
         {
             await using RpcClient control = await RpcClient.ConnectAsync(_options.Url, _options.AuthToken, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-            string parameters = string.Create(CultureInfo.InvariantCulture, $$"""{"events":{{_options.Events}},"rate":{{_options.Rate}}}""");
+            string parameters = string.Create(CultureInfo.InvariantCulture, $$"""{"events":{{_options.Events}},"rate":{{_options.Rate}},"size":{{_options.Size}}}""");
             RpcAnswer answer = await control.CallAsync(FanOutOptions.PublishMethod, parameters, cancellationToken).ConfigureAwait(false);
             if (!answer.IsResult || answer.Result.ValueKind != JsonValueKind.Object)
             {
@@ -249,7 +253,7 @@ internal sealed class FanOutBench
 
     private FanOutResult Result(
         List<FanOutSubscriber> subscribers, int failed, int subscribed, string? firstConnectError, string? firstProblem,
-        PublishAnswer? answer, double? serverCpu, long? rssBefore, long? rssConnected, long? rssSubscribed)
+        PublishAnswer? answer, double? serverCpu, long? serverDropped, long? rssBefore, long? rssConnected, long? rssSubscribed)
     {
         long published = answer?.Published ?? 0;
         var latency = new LatencyHistogram();
@@ -305,6 +309,7 @@ internal sealed class FanOutBench
             RssConnectedKiB = rssConnected,
             RssSubscribedKiB = rssSubscribed,
             ServerCpuSeconds = serverCpu,
+            ServerDropped = serverDropped,
             FirstProblem = firstProblem,
             FirstConnectError = firstConnectError,
         };

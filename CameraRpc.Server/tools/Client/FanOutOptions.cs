@@ -9,8 +9,9 @@ namespace CameraRpc.Server.Tools.Client;
 /// <param name="Stalled">K: subscribers that stop reading once subscribed (small socket buffers), so the server's queues for them fill.</param>
 /// <param name="Events">Events published; 0 publishes nothing (the run then measures what idle subscriptions cost).</param>
 /// <param name="Rate">Events published per second; 0 back to back.</param>
+/// <param name="Size">Bytes of padding in each event (0: none): bigger events fill a stalled subscriber's socket sooner.</param>
 /// <param name="ServerPid">The server's process, whose memory (RSS) and CPU time are reported; null: not reported.</param>
-internal sealed record FanOutOptions(Uri Url, int Subscribers, int Stalled, int Events, int Rate, int? ServerPid)
+internal sealed record FanOutOptions(Uri Url, int Subscribers, int Stalled, int Events, int Rate, int Size, int? ServerPid)
 {
     /// <summary>The topic subscribed to (served with <c>serve --bench-topics on</c>).</summary>
     public const string Topic = "bench.events";

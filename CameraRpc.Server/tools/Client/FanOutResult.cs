@@ -60,6 +60,12 @@ internal sealed class FanOutResult
 
     public long? RssSubscribedKiB { get; init; }
 
+    /// <summary>
+    /// Events of the topic the server dropped during the publish (its <c>/metrics</c>), for stalled subscribers
+    /// and readers behind alike; 0 with stalled subscribers means their sockets still held everything. Null when unread.
+    /// </summary>
+    public long? ServerDropped { get; init; }
+
     /// <summary>Server CPU seconds from the start of publishing to the last delivery; null without a server pid.</summary>
     public double? ServerCpuSeconds { get; init; }
 

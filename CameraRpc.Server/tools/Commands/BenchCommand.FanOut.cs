@@ -7,7 +7,7 @@ using CameraRpc.Server.Tools.Cli;
 namespace CameraRpc.Server.Tools.Commands;
 
 /// <summary>
-/// <c>bench --subscribers N [--events E] [--rate R] [--stalled K] [--url URL] [--json] [--server-pid PID]</c>: the
+/// <c>bench --subscribers N [--events E] [--rate R] [--size B] [--stalled K] [--url URL] [--json] [--server-pid PID]</c>: the
 /// fan-out benchmark (<see cref="FanOutBench"/>) against a server run with <c>--bench-topics on</c>.
 /// Exit 0 when every subscriber connected and subscribed, none dropped, and the publish was answered (events
 /// missed by readers that fell behind are reported, not failures); 2 when no connection could be opened.
@@ -24,7 +24,7 @@ internal static partial class BenchCommand
     private static readonly string[] s_loadValueOptions = ["--connections", "--duration", "--warmup", "--pipeline", "--method", "--params"];
 
     /// <summary>The options only a fan-out run takes.</summary>
-    private static readonly string[] s_fanOutOnlyOptions = ["--events", "--rate", "--stalled"];
+    private static readonly string[] s_fanOutOnlyOptions = ["--events", "--rate", "--stalled", "--size"];
 
     /// <summary>True when the command line asks for the fan-out run (it has <c>--subscribers</c>).</summary>
     internal static bool IsFanOut(IReadOnlyList<string> args) =>
@@ -105,13 +105,14 @@ internal static partial class BenchCommand
             || !parsed.TryGetInt("--stalled", 0, 0, MaxSubscribers, out int stalled, out error)
             || !parsed.TryGetInt("--events", DefaultEvents, 0, 100_000_000, out int events, out error)
             || !parsed.TryGetInt("--rate", 0, 0, 10_000_000, out int rate, out error)
+            || !parsed.TryGetInt("--size", 0, 0, 65_536, out int size, out error)
             || !parsed.TryGetInt("--server-pid", 0, 1, int.MaxValue, out int serverPid, out error))
         {
             return false;
         }
 
         json = parsed.HasFlag("--json");
-        options = new FanOutOptions(url, subscribers, stalled, events, rate, serverPid == 0 ? null : serverPid);
+        options = new FanOutOptions(url, subscribers, stalled, events, rate, size, serverPid == 0 ? null : serverPid);
         return true;
     }
 
@@ -126,13 +127,19 @@ internal static partial class BenchCommand
         var text = new System.Text.StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
         string rate = o.Rate == 0 ? "back to back" : string.Create(c, $"at {o.Rate:N0}/s");
-        text.AppendLine(c, $"bench: fan-out of {FanOutOptions.Topic} -> {o.Url}, {o.Subscribers:N0} subscribers reading + {o.Stalled:N0} stalled, {o.Events:N0} events {rate}");
+        string size = o.Size == 0 ? "" : string.Create(c, $", padded with {o.Size:N0} bytes");
+        text.AppendLine(c, $"bench: fan-out of {FanOutOptions.Topic} -> {o.Url}, {o.Subscribers:N0} subscribers reading + {o.Stalled:N0} stalled, {o.Events:N0} events {rate}{size}");
         text.AppendLine(c, $"  connections: {r.ConnectionsOpened:N0} opened, {r.ConnectionsFailed:N0} failed; {r.Subscribed:N0} subscribed; {r.Dropped:N0} readers dropped");
         if (r.PublishElapsed is TimeSpan elapsed)
         {
             double perSecond = elapsed > TimeSpan.Zero ? r.Published / elapsed.TotalSeconds : 0;
             text.AppendLine(c, $"  published: {r.Published:N0} events in {elapsed.TotalSeconds:0.00} s ({perSecond:N0}/s) to {r.ServerSubscribers:N0} subscriptions");
             text.AppendLine(c, $"  delivered: {r.Delivered:N0} of {r.Expected:N0} to the readers ({r.Expected - r.Delivered:N0} missed, {r.GapEvents:N0} of them in seq gaps; {r.SubscribersBehind:N0} readers behind)");
+            if (r.ServerDropped is long serverDropped)
+            {
+                text.AppendLine(c, $"  server dropped: {serverDropped:N0} events from full queues (the stalled subscribers' too; with --stalled, 0 means their sockets still held everything)");
+            }
+
             text.AppendLine(c, $"  throughput: {r.DeliveredPerSecond:N0} events/s delivered, first to last delivery ({r.DeliverySpan.TotalSeconds:0.00} s)");
             if (r.Latency is LatencyHistogram l)
             {
@@ -190,6 +197,7 @@ internal static partial class BenchCommand
             w.WriteNumber("stalled"u8, o.Stalled);
             w.WriteNumber("events"u8, o.Events);
             w.WriteNumber("rate"u8, o.Rate);
+            w.WriteNumber("size"u8, o.Size);
             w.WriteNumber("connectionsOpened"u8, r.ConnectionsOpened);
             w.WriteNumber("connectionsFailed"u8, r.ConnectionsFailed);
             w.WriteNumber("subscribed"u8, r.Subscribed);
@@ -201,6 +209,7 @@ internal static partial class BenchCommand
             w.WriteNumber("missed"u8, r.Expected - r.Delivered);
             w.WriteNumber("gapEvents"u8, r.GapEvents);
             w.WriteNumber("subscribersBehind"u8, r.SubscribersBehind);
+            WriteNullable(w, "serverDropped"u8, r.ServerDropped);
             w.WriteNumber("deliverySeconds"u8, Math.Round(r.DeliverySpan.TotalSeconds, 4));
             w.WriteNumber("deliveredPerSecond"u8, Math.Round(r.DeliveredPerSecond, 1));
             if (r.Latency is LatencyHistogram latency)

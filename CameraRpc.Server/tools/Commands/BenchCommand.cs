@@ -21,7 +21,7 @@ internal static partial class BenchCommand
     /// <summary>The usage line printed with an argument error.</summary>
     public const string Usage =
         "usage: CameraRpc.Server bench [--url URL] [--connections N] [--duration S] [--warmup S] [--pipeline D] [--method M] [--params JSON] [--json] [--server-pid PID] [--compression]\n"
-        + "       CameraRpc.Server bench --subscribers N [--url URL] [--events E] [--rate R] [--stalled K] [--json] [--server-pid PID]";
+        + "       CameraRpc.Server bench --subscribers N [--url URL] [--events E] [--rate R] [--size B] [--stalled K] [--json] [--server-pid PID]";
 
     // The defaults --help and the README promise (Usage.cs prints these constants).
 
