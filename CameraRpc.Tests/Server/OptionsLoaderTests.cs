@@ -46,6 +46,7 @@ public sealed class OptionsLoaderTests
         yield return Case("--connect-rate-limit", "4", o => o.ConnectRateLimit.Should().Be(4));
         yield return Case("--trusted-proxies", "127.0.0.1, 10.0.0.0/8, ::1", o => o.TrustedProxies.Select(n => n.ToString()).Should().Equal("127.0.0.1/32", "10.0.0.0/8", "::1/128"));
         yield return Case("--console", "off", o => o.Console.Should().BeFalse());
+        yield return Case("--bench-topics", "on", o => o.BenchTopics.Should().BeTrue());
 
         static TestCaseData Case(string flag, string value, Action<ServerOptions> check) =>
             new TestCaseData(flag, value, new OptionCheck(check)).SetArgDisplayNames(flag, value);
@@ -79,6 +80,7 @@ public sealed class OptionsLoaderTests
         o.ConnectRateLimit.Should().Be(0);
         o.TrustedProxies.Should().BeEmpty();
         o.Console.Should().BeTrue();
+        o.BenchTopics.Should().BeFalse("the benchmark's topic and method are off unless asked for");
         result.ConfigFile.Should().BeNull();
     }
 
@@ -111,7 +113,7 @@ public sealed class OptionsLoaderTests
             "--host", "--port", "--path", "--log-file", "--log-level", "--max-message-bytes", "--max-batch",
             "--max-connections", "--max-concurrency", "--auth-token", "--allowed-origins", "--idle-timeout", "--shutdown-timeout",
             "--max-subscriptions", "--compression", "--tokens-file", "--rate-limit", "--rate-limit-per-address", "--connect-rate-limit",
-            "--trusted-proxies", "--console");
+            "--trusted-proxies", "--console", "--bench-topics");
     }
 
     [TestCaseSource(nameof(EveryOption))]
@@ -263,6 +265,7 @@ public sealed class OptionsLoaderTests
     [TestCase("--trusted-proxies", "10.0.0.1/8", "invalid value for --trusted-proxies: '10.0.0.1/8' (expected a comma-separated list of IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8) or 'none')")]
     [TestCase("--trusted-proxies", "proxy.local", "invalid value for --trusted-proxies: 'proxy.local' (expected a comma-separated list of IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8) or 'none')")]
     [TestCase("--console", "", "invalid value for --console: '' (expected 'on' or 'off')")]
+    [TestCase("--bench-topics", "true", "invalid value for --bench-topics: 'true' (expected 'on' or 'off')")]
     public void a_bad_flag_value_is_an_error_naming_the_option(string flag, string value, string expected)
     {
         OptionsResult result = OptionsLoader.Load([$"{flag}={value}"], _ => null);
