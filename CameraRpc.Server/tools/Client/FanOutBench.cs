@@ -95,40 +95,26 @@ internal sealed class FanOutBench
         var opened = new FanOutSubscriber?[total];
         int failed = 0;
         string? firstError = null;
-        using var pending = new SemaphoreSlim(_options.MaxPendingConnects);
-        var connects = new List<Task>(total);
-        for (int i = 0; i < total; i++)
+        async Task ConnectOneAsync(int index)
         {
-            await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
-            int index = i;
-            bool stalled = i >= _options.Subscribers;
-            connects.Add(Task.Run(async () =>
+            bool stalled = index >= _options.Subscribers;
+            (Socket? socket, byte[] alreadyReceived, _, string? error) = await SelfFramedConnect.ConnectAsync(
+                endpoint, _options.Url, _options.AuthToken, _options.ConnectTimeout,
+                stalled ? FanOutOptions.StalledReceiveBufferBytes : 0, cancellationToken).ConfigureAwait(false);
+            if (socket is not null)
             {
-                try
-                {
-                    (Socket? socket, byte[] alreadyReceived, _, string? error) = await SelfFramedConnect.ConnectAsync(
-                        endpoint, _options.Url, _options.AuthToken, _options.ConnectTimeout,
-                        stalled ? FanOutOptions.StalledReceiveBufferBytes : 0, cancellationToken).ConfigureAwait(false);
-                    if (socket is not null)
-                    {
-                        opened[index] = new FanOutSubscriber(socket, alreadyReceived, stalled);
-                        return;
-                    }
+                opened[index] = new FanOutSubscriber(socket, alreadyReceived, stalled);
+                return;
+            }
 
-                    lock (opened)
-                    {
-                        failed++;
-                        firstError ??= error;
-                    }
-                }
-                finally
-                {
-                    pending.Release();
-                }
-            }, cancellationToken));
+            lock (opened)
+            {
+                failed++;
+                firstError ??= error;
+            }
         }
 
-        await Task.WhenAll(connects).ConfigureAwait(false);
+        await SelfFramedConnect.RampAsync(total, _options.MaxPendingConnects, ConnectOneAsync, started: null, cancellationToken).ConfigureAwait(false);
         return ([.. opened.OfType<FanOutSubscriber>()], failed, firstError);
     }
 

@@ -53,50 +53,32 @@ internal sealed partial class LoadGenerator
         int failedConnects = 0;
         long connectStarted = Stopwatch.GetTimestamp();
         IPEndPoint? endpoint = await SelfFramedConnect.ResolveAsync(_options.Url, cancellationToken).ConfigureAwait(false);
-        using (var pending = new SemaphoreSlim(_options.MaxPendingConnects))
+        async Task ConnectOneAsync(int index)
         {
-            var connects = new List<Task>(_options.Connections);
-            for (int i = 0; i < _options.Connections; i++)
+            (Connection? connection, long ticks, string? error) = _options.Compression
+                ? await ConnectCompressedAsync(cancellationToken).ConfigureAwait(false)
+                : endpoint is null
+                    ? (null, 0, $"cannot connect to {_options.Url}: cannot resolve {_options.Url.DnsSafeHost}")
+                    : await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            connections[index] = connection;
+            lock (connectLatency)
             {
-                await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
-                int index = i;
-                connects.Add(Task.Run(async () =>
+                if (connection is not null)
                 {
-                    try
-                    {
-                        (Connection? connection, long ticks, string? error) = _options.Compression
-                            ? await ConnectCompressedAsync(cancellationToken).ConfigureAwait(false)
-                            : endpoint is null
-                                ? (null, 0, $"cannot connect to {_options.Url}: cannot resolve {_options.Url.DnsSafeHost}")
-                                : await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                        connections[index] = connection;
-                        lock (connectLatency)
-                        {
-                            if (connection is not null)
-                            {
-                                connectLatency.RecordTicks(ticks);
-                            }
-                            else
-                            {
-                                failedConnects++;
-                                firstConnectError ??= error;
-                            }
-                        }
-                    }
-                    finally
-                    {
-                        pending.Release();
-                    }
-                }, cancellationToken));
-
-                if (_options.Progress is TextWriter progress && (i + 1) % 1000 == 0)
+                    connectLatency.RecordTicks(ticks);
+                }
+                else
                 {
-                    await progress.WriteAsync($"\r  connecting: {i + 1:N0}/{_options.Connections:N0} ").ConfigureAwait(false);
+                    failedConnects++;
+                    firstConnectError ??= error;
                 }
             }
-
-            await Task.WhenAll(connects).ConfigureAwait(false);
         }
+
+        Func<int, Task>? showProgress = _options.Progress is TextWriter progress
+            ? started => started % 1000 == 0 ? progress.WriteAsync($"\r  connecting: {started:N0}/{_options.Connections:N0} ") : Task.CompletedTask
+            : null;
+        await SelfFramedConnect.RampAsync(_options.Connections, _options.MaxPendingConnects, ConnectOneAsync, showProgress, cancellationToken).ConfigureAwait(false);
 
         TimeSpan connectPhase = Stopwatch.GetElapsedTime(connectStarted);
         Connection[] open = connections.Where(c => c is not null).ToArray()!;

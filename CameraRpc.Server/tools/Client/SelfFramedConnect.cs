@@ -13,6 +13,40 @@ namespace CameraRpc.Server.Tools.Client;
 /// </summary>
 internal static class SelfFramedConnect
 {
+    /// <summary>
+    /// Runs <paramref name="connectOne"/> for 0 to <paramref name="count"/> − 1 with at most
+    /// <paramref name="maxPending"/> at once (HttpListener's accept backlog is 500: opening 10,000 at once would
+    /// overflow it), on the thread pool; <paramref name="started"/>, if given, is told how many have started.
+    /// </summary>
+    public static async Task RampAsync(int count, int maxPending, Func<int, Task> connectOne, Func<int, Task>? started, CancellationToken cancellationToken)
+    {
+        using var pending = new SemaphoreSlim(maxPending);
+        var connects = new List<Task>(count);
+        for (int i = 0; i < count; i++)
+        {
+            await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            int index = i;
+            connects.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await connectOne(index).ConfigureAwait(false);
+                }
+                finally
+                {
+                    pending.Release();
+                }
+            }, cancellationToken));
+
+            if (started is not null)
+            {
+                await started(i + 1).ConfigureAwait(false);
+            }
+        }
+
+        await Task.WhenAll(connects).ConfigureAwait(false);
+    }
+
     /// <summary>The server's address for a <c>ws://</c> URL (IPv4 first), or null when the name does not resolve.</summary>
     public static async Task<IPEndPoint?> ResolveAsync(Uri url, CancellationToken cancellationToken)
     {

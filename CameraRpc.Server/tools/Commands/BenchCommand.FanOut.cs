@@ -169,17 +169,7 @@ internal static partial class BenchCommand
             text.AppendLine(c, $"  server cpu: {cpu:0.00} s from the publish to the last delivery (pid {o.ServerPid})");
         }
 
-        if (r.FirstConnectError is not null)
-        {
-            text.AppendLine(c, $"  first connect error: {r.FirstConnectError}");
-        }
-
-        if (r.FirstProblem is not null)
-        {
-            text.AppendLine(c, $"  first problem: {r.FirstProblem}");
-        }
-
-        text.Append(r.IsClean ? "  result: OK" : "  result: FAILED (connections failed or dropped, a subscription or the publish refused)");
+        AppendOutcome(text, r.FirstConnectError, r.FirstProblem, r.IsClean, "connections failed or dropped, a subscription or the publish refused");
         return text.ToString();
     }
 

@@ -204,18 +204,24 @@ internal static partial class BenchCommand
             ? string.Create(c, $"server {cpu:0.00} s (pid {r.ServerPid}, {100 * cpu / r.Measured.TotalSeconds:0}% of a core) = {r.RequestsPerServerCoreSecond ?? 0:N0} req per server-core-second")
             : "server unknown (not local, or its process was not found; give --server-pid)";
         text.AppendLine(c, $"  cpu: {server}; bench {r.BenchCpuSeconds:0.00} s ({benchPercent:0}% of a core)");
-        if (r.FirstConnectError is not null)
-        {
-            text.AppendLine(c, $"  first connect error: {r.FirstConnectError}");
-        }
-
-        if (r.FirstProblem is not null)
-        {
-            text.AppendLine(c, $"  first problem: {r.FirstProblem}");
-        }
-
-        text.Append(r.IsClean ? "  result: OK" : "  result: FAILED (connections failed or dropped, or requests failed, lost or mismatched)");
+        AppendOutcome(text, r.FirstConnectError, r.FirstProblem, r.IsClean, "connections failed or dropped, or requests failed, lost or mismatched");
         return text.ToString();
+    }
+
+    /// <summary>The last lines of a text report: the first connect error and problem, if any, and OK or FAILED (why).</summary>
+    private static void AppendOutcome(System.Text.StringBuilder text, string? firstConnectError, string? firstProblem, bool clean, string failedWhen)
+    {
+        if (firstConnectError is not null)
+        {
+            text.Append("  first connect error: ").AppendLine(firstConnectError);
+        }
+
+        if (firstProblem is not null)
+        {
+            text.Append("  first problem: ").AppendLine(firstProblem);
+        }
+
+        text.Append(clean ? "  result: OK" : $"  result: FAILED ({failedWhen})");
     }
 
     /// <summary>
