@@ -207,7 +207,7 @@ internal static class OptionDefinitions
             static (o, v) => TryParseSwitch(v, out bool on) ? o with { Console = on } : null),
 
         new("--bench-topics", "CAMERARPC_BENCH_TOPICS", "benchTopics", "on|off", "off",
-            "serve the topic bench.events and the method bench.publish, for 'bench --subscribers' (benchmarks only)",
+            "serve bench.events and bench.publish for 'bench --subscribers' (benchmarks only)",
             "'on' or 'off'",
             static (o, v) => TryParseSwitch(v, out bool on) ? o with { BenchTopics = on } : null),
     ];
