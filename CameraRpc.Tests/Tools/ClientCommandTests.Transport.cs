@@ -133,6 +133,38 @@ public sealed partial class ClientCommandTests
             "permessage-deflate; client_max_window_bits", "the offer every browser makes; a server that does not take it runs uncompressed");
     }
 
+    [TestCase("[]", false)]
+    [TestCase("[\"@\"]", true)]
+    [CancelAfter(20_000)]
+    public async Task call_compresses_only_requests_of_256_bytes_or_more_once_deflate_is_negotiated(string @params, bool compressed, CancellationToken cancellationToken)
+    {
+        // The request's first frame byte: 0x81 is a final text frame, 0xC1 the same with RSV1 (compressed).
+        var firstByte = new TaskCompletionSource<byte>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var server = ScriptedServer.Start(async (socket, head, token) =>
+        {
+            string key = head.Split("\r\n").Single(line => line.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
+            await socket.SendAsync(Encoding.ASCII.GetBytes(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                $"Sec-WebSocket-Accept: {WebSocketAccept.Compute(key)}\r\n" +
+                "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n\r\n"), token);
+            byte[] frame = new byte[8192];
+            await socket.ReceiveAsync(frame, token);
+            firstByte.TrySetResult(frame[0]);
+            byte[] answer = "{\"jsonrpc\":\"2.0\",\"result\":\"pong\",\"id\":1}"u8.ToArray();
+            await socket.SendAsync((byte[])[0x81, (byte)answer.Length, .. answer], token);
+        }, cancellationToken);
+        string url = $"ws://127.0.0.1:{server.Port}/ws";
+
+        // A params array of one 1,000-character string makes the request well over 256 bytes.
+        string requestParams = @params.Replace("@", new string('x', 1_000), StringComparison.Ordinal);
+        int exitCode = await CallCommand.RunAsync(["echo", requestParams, "--url", url], new StringWriter(), new StringWriter(), cancellationToken);
+
+        exitCode.Should().Be(0);
+        byte first = await firstByte.Task.WaitAsync(cancellationToken);
+        (first & 0x40).Should().Be(compressed ? 0x40 : 0,
+            compressed ? "a large request is worth compressing" : "a small request would not shrink, and compressing it costs the client a fresh deflater");
+    }
+
     private static string[] Lines(StringWriter writer) =>
         writer.ToString().Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 

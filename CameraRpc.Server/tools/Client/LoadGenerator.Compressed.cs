@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using CameraRpc.Server.Tools.WebSockets;
 
 namespace CameraRpc.Server.Tools.Client;
 
@@ -10,7 +11,8 @@ namespace CameraRpc.Server.Tools.Client;
 /// <c>bench --compression</c>: the connections are the runtime's <see cref="ClientWebSocket"/> offering
 /// permessage-deflate as browsers do, because the self-framed path does not compress. Each connection's
 /// loop sends one message per request (the runtime's rule), so the figures include that cost; compare
-/// compressed with uncompressed runs of this path only when the bench's own CPU is near a core.
+/// compressed with uncompressed runs of this path only. Requests under 256 bytes go uncompressed
+/// (<see cref="OutgoingCompression"/>), as the server's small answers do.
 /// </summary>
 internal sealed partial class LoadGenerator
 {
@@ -72,7 +74,7 @@ internal sealed partial class LoadGenerator
                 for (; free > 0 && now < _measureEnd; free--)
                 {
                     int length = NextRequestLength(connection, now);
-                    await webSocket.SendAsync(connection.Request.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, abort).ConfigureAwait(false);
+                    await webSocket.SendAsync(connection.Request.AsMemory(0, length), WebSocketMessageType.Text, OutgoingCompression.EndOfMessage(length), abort).ConfigureAwait(false);
                 }
 
                 if (connection.Outstanding.Count == 0 && now >= _measureEnd)

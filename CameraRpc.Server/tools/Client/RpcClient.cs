@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using CameraRpc.Server.Tools.Watch;
+using CameraRpc.Server.Tools.WebSockets;
 
 namespace CameraRpc.Server.Tools.Client;
 
@@ -218,7 +219,7 @@ internal sealed partial class RpcClient : IAsyncDisposable, IRpcMessageChannel
     {
         try
         {
-            await _webSocket!.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            await _webSocket!.SendAsync(message, WebSocketMessageType.Text, OutgoingCompression.EndOfMessage(message.Length), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (IsTransportFailure(exception))
         {
