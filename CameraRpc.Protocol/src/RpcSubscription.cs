@@ -55,8 +55,7 @@ public sealed class RpcSubscription
     private readonly Lock _lock = new();
     private readonly RpcSubscriptionRegistry _registry;
     private readonly byte[] _prefix; // {"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"seq":
-    private readonly RpcEventPayload?[] _payloads;
-    private readonly long[] _seqs;
+    private QueuedEvent[]? _queue; // a ring of Topic.Capacity, made by the first event: an idle subscription holds none
     private CancellationTokenSource? _stream;
     private int _head;
     private int _count;
@@ -78,8 +77,6 @@ public sealed class RpcSubscription
         _registry = registry;
         Topic = topic;
         Id = id;
-        _payloads = new RpcEventPayload?[topic.Capacity];
-        _seqs = new long[topic.Capacity];
         _prefix = BuildPrefix(topic.Name, id);
     }
 
@@ -117,6 +114,9 @@ public sealed class RpcSubscription
         return _stream.Token;
     }
 
+    /// <summary>Where a fed topic keeps this subscription in its list (-1 when not there), so closing it costs no search.</summary>
+    internal int TopicSlot { get; set; } = -1;
+
     /// <summary>Next in a <see cref="RpcStartingSubscriptions"/> list.</summary>
     internal RpcSubscription? NextStarting { get; set; }
 
@@ -140,10 +140,9 @@ public sealed class RpcSubscription
 
             if (_count > 0)
             {
-                payload = _payloads[_head];
-                seq = _seqs[_head];
-                _payloads[_head] = null;
-                _head = (_head + 1) % _payloads.Length;
+                (payload, seq) = _queue![_head];
+                _queue[_head] = default;
+                _head = (_head + 1) % _queue.Length;
                 _count--;
             }
             else if (_state == State.Ending)
@@ -210,7 +209,8 @@ public sealed class RpcSubscription
             }
 
             _produced++;
-            int capacity = _payloads.Length;
+            QueuedEvent[] queue = _queue ??= new QueuedEvent[Topic.Capacity];
+            int capacity = queue.Length;
             if (_count == capacity)
             {
                 switch (Topic.Overflow)
@@ -218,16 +218,15 @@ public sealed class RpcSubscription
                     case RpcOverflow.Coalesce:
                         // Only the newest unsent value is kept; the gap in seq shows what was replaced.
                         int newest = (_head + _count - 1) % capacity;
-                        _payloads[newest]!.Release();
+                        queue[newest].Payload!.Release();
                         payload.AddReference();
-                        _payloads[newest] = payload;
-                        _seqs[newest] = _produced;
+                        queue[newest] = new QueuedEvent(payload, _produced);
                         observer?.OnEvent(Topic, RpcEventOutcome.Coalesced);
                         return;
 
                     case RpcOverflow.DropOldest:
-                        _payloads[_head]!.Release();
-                        _payloads[_head] = null;
+                        queue[_head].Payload!.Release();
+                        queue[_head] = default;
                         _head = (_head + 1) % capacity;
                         _count--;
                         observer?.OnEvent(Topic, RpcEventOutcome.Dropped);
@@ -243,8 +242,7 @@ public sealed class RpcSubscription
             {
                 payload.AddReference();
                 int tail = (_head + _count) % capacity;
-                _payloads[tail] = payload;
-                _seqs[tail] = _produced;
+                queue[tail] = new QueuedEvent(payload, _produced);
                 _count++;
                 if (_active && !_scheduled)
                 {
@@ -374,9 +372,9 @@ public sealed class RpcSubscription
     {
         while (_count > 0)
         {
-            _payloads[_head]!.Release();
-            _payloads[_head] = null;
-            _head = (_head + 1) % _payloads.Length;
+            _queue![_head].Payload!.Release();
+            _queue[_head] = default;
+            _head = (_head + 1) % _queue.Length;
             _count--;
         }
     }
@@ -406,4 +404,7 @@ public sealed class RpcSubscription
         RpcResponseBuffer.Return(buffer);
         return prefix;
     }
+
+    /// <summary>One queued event: its shared payload and the seq it has for this subscription.</summary>
+    private readonly record struct QueuedEvent(RpcEventPayload? Payload, long Seq);
 }

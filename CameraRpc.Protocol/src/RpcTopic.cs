@@ -25,13 +25,15 @@ public sealed class RpcTopic<T> : RpcTopicSource
     private readonly Func<T>? _current;
     private readonly Lock _gate = new();
     private Action<Utf8JsonWriter, T>? _write;
-    private RpcSubscription[] _subscribers = s_none; // copy on write, under _gate
+    private RpcSubscription[] _subscribers = s_none; // the first _count are open; under _gate
+    private int _count;
+    private bool _publishing; // Publish is walking _subscribers: a close from inside it (an overflow) copies the list first
 
     /// <param name="current">Gives the current state for a new subscription's event 1; null to send nothing until the next publish.</param>
     public RpcTopic(Func<T>? current = null) => _current = current;
 
     /// <summary>Subscriptions open on this topic now.</summary>
-    public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
+    public int SubscriberCount => Volatile.Read(ref _count);
 
     /// <summary>Used by generated code: how a value of <typeparamref name="T"/> is written.</summary>
     public RpcTopic<T> Bind(Action<Utf8JsonWriter, T> write)
@@ -44,7 +46,7 @@ public sealed class RpcTopic<T> : RpcTopicSource
     /// <summary>Sends <paramref name="value"/> to every subscription of the topic (serialized once).</summary>
     public void Publish(T value)
     {
-        if (Volatile.Read(ref _subscribers).Length == 0)
+        if (Volatile.Read(ref _count) == 0)
         {
             return;
         }
@@ -52,21 +54,24 @@ public sealed class RpcTopic<T> : RpcTopicSource
         lock (_gate)
         {
             RpcSubscription[] subscribers = _subscribers;
-            if (subscribers.Length == 0)
+            int count = _count;
+            if (count == 0)
             {
                 return;
             }
 
             RpcEventPayload payload = Serialize(value);
+            _publishing = true;
             try
             {
-                foreach (RpcSubscription subscription in subscribers)
+                for (int i = 0; i < count; i++)
                 {
-                    subscription.Offer(payload);
+                    subscribers[i].Offer(payload);
                 }
             }
             finally
             {
+                _publishing = false;
                 payload.Release();
             }
         }
@@ -90,10 +95,15 @@ public sealed class RpcTopic<T> : RpcTopicSource
                 payload.Release();
             }
 
-            var grown = new RpcSubscription[_subscribers.Length + 1];
-            _subscribers.CopyTo(grown, 0);
-            grown[^1] = subscription;
-            Volatile.Write(ref _subscribers, grown);
+            // The list grows by doubling: subscribing N clients copies O(N) references, not O(N^2).
+            if (_count == _subscribers.Length)
+            {
+                Array.Resize(ref _subscribers, Math.Max(4, _subscribers.Length * 2));
+            }
+
+            subscription.TopicSlot = _count;
+            _subscribers[_count] = subscription;
+            Volatile.Write(ref _count, _count + 1);
         }
 
         return new ValueTask<RpcInvokeResult>(RpcInvokeResult.Success);
@@ -103,22 +113,36 @@ public sealed class RpcTopic<T> : RpcTopicSource
     {
         lock (_gate)
         {
-            int index = Array.IndexOf(_subscribers, subscription);
-            if (index < 0)
+            int index = subscription.TopicSlot;
+            if (index < 0 || index >= _count || !ReferenceEquals(_subscribers[index], subscription))
             {
                 return;
             }
 
-            if (_subscribers.Length == 1)
+            if (_publishing)
             {
-                Volatile.Write(ref _subscribers, s_none);
-                return;
+                // The publish walking the list keeps the old array; the closed subscription ignores its offer.
+                _subscribers = (RpcSubscription[])_subscribers.Clone();
             }
 
-            var shrunk = new RpcSubscription[_subscribers.Length - 1];
-            Array.Copy(_subscribers, 0, shrunk, 0, index);
-            Array.Copy(_subscribers, index + 1, shrunk, index, _subscribers.Length - index - 1);
-            Volatile.Write(ref _subscribers, shrunk);
+            // The last subscription takes the closed one's slot.
+            int last = _count - 1;
+            RpcSubscription moved = _subscribers[last];
+            _subscribers[index] = moved;
+            moved.TopicSlot = index;
+            _subscribers[last] = null!;
+            subscription.TopicSlot = -1;
+            Volatile.Write(ref _count, last);
+
+            // Give the memory back once most subscribers have gone.
+            if (last == 0)
+            {
+                _subscribers = s_none;
+            }
+            else if (_subscribers.Length > 16 && last <= _subscribers.Length / 4)
+            {
+                Array.Resize(ref _subscribers, _subscribers.Length / 2);
+            }
         }
     }
 

@@ -79,6 +79,51 @@ public sealed class RpcSubscriptionTests
     }
 
     [Test]
+    public async Task subscriptions_that_end_while_a_publish_reaches_them_leave_every_other_subscriber_served_once()
+    {
+        // Capacity 1 under the close policy: the second publish overflows every subscription from inside
+        // the topic's walk of its subscribers, so the list changes under the walk at every step.
+        (RpcTopic<int> topic, InMemoryConnection connection) = Fed(RpcOverflow.Close, capacity: 1, maxSubscriptions: 64);
+        var ids = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            ids.Add(await connection.SubscribeAsync("t.numbers", id: i));
+        }
+
+        var unsubscribed = ids.Where((_, i) => i % 3 == 0).ToList();
+        for (int i = unsubscribed.Count - 1; i >= 0; i--)
+        {
+            await connection.SendAsync(Unsubscribe(100 + i, unsubscribed[i]));
+        }
+
+        connection.Drain();
+        topic.Publish(1);
+        topic.Publish(2);
+        topic.SubscriberCount.Should().Be(0, "every remaining subscription overflowed and left the topic");
+        topic.Publish(3);
+
+        var ends = new Dictionary<string, int>();
+        foreach (string message in connection.Drain())
+        {
+            JsonElement parameters = JsonDocument.Parse(message).RootElement.GetProperty("params");
+            string id = parameters.GetProperty("subscription").GetString()!;
+            unsubscribed.Should().NotContain(id, "nothing follows an unsubscribe answer");
+            if (parameters.TryGetProperty("end", out JsonElement reason))
+            {
+                reason.GetString().Should().Be("overflow");
+                ends[id] = ends.GetValueOrDefault(id) + 1;
+            }
+            else
+            {
+                parameters.GetProperty("result").GetInt32().Should().BeLessThan(3, "nothing reaches a subscription after it ended");
+            }
+        }
+
+        ends.Keys.Should().BeEquivalentTo(ids.Except(unsubscribed), "each remaining subscription was reached by the overflowing publish");
+        ends.Values.Should().OnlyContain(count => count == 1, "and ended once");
+    }
+
+    [Test]
     public async Task nothing_of_a_subscription_follows_its_unsubscribe_answer()
     {
         (RpcTopic<int> topic, InMemoryConnection connection) = Fed();
