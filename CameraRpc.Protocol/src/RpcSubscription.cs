@@ -54,7 +54,6 @@ public sealed class RpcSubscription
 
     private readonly Lock _lock = new();
     private readonly RpcSubscriptionRegistry _registry;
-    private readonly byte[] _prefix; // {"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"seq":
     private QueuedEvent[]? _queue; // a ring of Topic.Capacity, made by the first event: an idle subscription holds none
     private CancellationTokenSource? _stream;
     private int _head;
@@ -77,7 +76,6 @@ public sealed class RpcSubscription
         _registry = registry;
         Topic = topic;
         Id = id;
-        _prefix = BuildPrefix(topic.Name, id);
     }
 
     /// <summary>The id the client got from <c>rpc.subscribe</c>.</summary>
@@ -160,8 +158,7 @@ public sealed class RpcSubscription
         }
 
         message = RpcResponseBuffer.Rent();
-        message.Write(_prefix);
-        WriteNumber(message, seq);
+        WriteHead(message, seq);
         if (payload is not null)
         {
             message.Write(ResultInfix);
@@ -386,23 +383,15 @@ public sealed class RpcSubscription
         message.Advance(written);
     }
 
-    private static byte[] BuildPrefix(string topic, string id)
+    /// <summary>Writes <c>{"jsonrpc":"2.0","method":NAME,"params":{"subscription":"ID","seq":N</c>.</summary>
+    private void WriteHead(RpcResponseBuffer message, long seq)
     {
-        RpcResponseBuffer buffer = RpcResponseBuffer.Rent();
-        System.Text.Json.Utf8JsonWriter json = buffer.StartJsonValue();
-        json.WriteStartObject();
-        json.WriteString(JsonRpcNames.JsonRpc, JsonRpcNames.Version);
-        json.WriteString(JsonRpcNames.Method, topic);
-        json.WriteStartObject(JsonRpcNames.Params);
-        json.WriteString("subscription"u8, id);
-        json.WritePropertyName("seq"u8);
-        json.Flush();
-
-        // The writer would add the value next; the prefix stops right after the colon.
-        byte[] prefix = buffer.WrittenSpan.ToArray();
-        json.Reset();
-        RpcResponseBuffer.Return(buffer);
-        return prefix;
+        message.Write(Topic.EventPrefix);
+        Span<byte> id = stackalloc byte[Id.Length];
+        int length = System.Text.Encoding.ASCII.GetBytes(Id, id); // ids are hex digits (RpcSubscriptionRegistry)
+        message.Write(id[..length]);
+        message.Write("\",\"seq\":"u8);
+        WriteNumber(message, seq);
     }
 
     /// <summary>One queued event: its shared payload and the seq it has for this subscription.</summary>

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Json;
 
 namespace CameraRpc.Protocol;
 
@@ -31,8 +33,32 @@ public sealed class RpcTopicInfo
         Overflow = overflow;
         Scope = scope;
         OpenRpcDescriptor = Encoding.UTF8.GetBytes(openRpcDescriptor);
+        EventPrefix = BuildEventPrefix(name);
         Source = source;
         source.Attach(this);
+    }
+
+    /// <summary>
+    /// What every event of the topic starts with, up to its subscription id:
+    /// <c>{"jsonrpc":"2.0","method":NAME,"params":{"subscription":"</c>. Shared by all its subscriptions,
+    /// so an idle subscription holds no message bytes of its own.
+    /// </summary>
+    internal byte[] EventPrefix { get; }
+
+    private static byte[] BuildEventPrefix(string name)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + name.Length);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString(JsonRpcNames.JsonRpc, JsonRpcNames.Version);
+            json.WriteString(JsonRpcNames.Method, name);
+            json.WriteStartObject(JsonRpcNames.Params);
+            json.WriteString("subscription"u8, ""u8);
+        }
+
+        // The writer closed the empty id string; the prefix stops right after its opening quote.
+        return buffer.WrittenSpan[..^1].ToArray();
     }
 
     /// <summary>The topic's name; its events are notifications with this method name.</summary>
