@@ -3,23 +3,63 @@ using System.Text.Json;
 namespace CameraRpc.Protocol;
 
 /// <summary>
-/// The calls of one connection that a <c>$/cancelRequest</c> may cancel: each running call with an id
-/// gets a cancellation source of its own (pooled, so a warm call allocates nothing), which the
-/// connection's own token (disconnect, shutdown) cancels too.
+/// The calls of one connection that a <c>$/cancelRequest</c> may cancel. Each call with an id gets a
+/// cancellation source of its own (pooled, so a warm call allocates nothing), which the connection's own
+/// token (disconnect, shutdown) cancels too; but only a call that a later message could still reach is
+/// registered by its id: one that did not complete synchronously, or one waiting for a call slot.
 /// </summary>
-/// <remarks>Thread-safe. Made on a WebSocket connection's first call; HTTP requests have none.</remarks>
+/// <remarks>
+/// <para>Thread-safe. Made on a WebSocket connection's first call; HTTP requests have none.</para>
+/// <para>
+/// Why a synchronous call need not be registered: a connection's read loop reads its next message only
+/// after the dispatch of the current one returned, so no cancel can be read while a call runs
+/// synchronously. Such a call takes the spare source (<see cref="Rent"/>, one atomic exchange) and gives it
+/// back (<see cref="End"/>), never taking the lock. A message read while another waits for a slot may
+/// be dispatched beside the waiting one's cancels; that is why waiting calls are registered at once.
+/// </para>
+/// </remarks>
 internal sealed class RpcCallRegistry
 {
     private readonly Lock _lock = new();
     private readonly List<RpcCall> _running = [];
     private readonly Stack<RpcCall> _free = new();
+    private RpcCall? _spare; // the source of the next call, taken and given back without the lock
     private CancellationTokenRegistration _registration;
     private bool _connectionCancelled;
 
     /// <summary>Registers a call with <paramref name="rawId"/> and gives it a token cancelled by either the client or <paramref name="connection"/>.</summary>
     public RpcCall Begin(ReadOnlySpan<byte> rawId, CancellationToken connection)
     {
-        RpcCall call;
+        RpcCall call = Rent(connection);
+        Register(call, rawId, connection);
+        return call;
+    }
+
+    /// <summary>A call's source, not yet findable by id: cancelled only by <paramref name="connection"/> (if it already is).</summary>
+    public RpcCall Rent(CancellationToken connection)
+    {
+        RpcCall? call = Interlocked.Exchange(ref _spare, null);
+        if (call is null)
+        {
+            lock (_lock)
+            {
+                call = _free.Count > 0 ? _free.Pop() : new RpcCall(this);
+            }
+
+            call.RenewSourceIfCancelled();
+        }
+
+        if (connection.IsCancellationRequested)
+        {
+            call.Source.Cancel();
+        }
+
+        return call;
+    }
+
+    /// <summary>Makes <paramref name="call"/> findable by <paramref name="rawId"/> until it ends: it went on asynchronously, or it waits for a slot.</summary>
+    public void Register(RpcCall call, ReadOnlySpan<byte> rawId, CancellationToken connection)
+    {
         lock (_lock)
         {
             if (_registration == default && connection.CanBeCanceled)
@@ -27,23 +67,35 @@ internal sealed class RpcCallRegistry
                 _registration = connection.UnsafeRegister(static state => ((RpcCallRegistry)state!).CancelAll(), this);
             }
 
-            call = _free.Count > 0 ? _free.Pop() : new RpcCall();
             call.SetId(rawId);
             call.Index = _running.Count;
             _running.Add(call);
-            call.Owner = this;
             if (_connectionCancelled || connection.IsCancellationRequested)
             {
                 call.Source.Cancel();
             }
         }
-
-        return call;
     }
 
     /// <summary>The call finished; its source goes back to the pool when it can be reused.</summary>
     public void End(RpcCall call)
     {
+        if (call.Index < 0)
+        {
+            // Never registered, so nothing but the connection could have cancelled it.
+            if (call.Source.TryReset() && Interlocked.CompareExchange(ref _spare, call, null) is null)
+            {
+                return;
+            }
+
+            lock (_lock)
+            {
+                Recycle(call);
+            }
+
+            return;
+        }
+
         lock (_lock)
         {
             int last = _running.Count - 1;
@@ -51,6 +103,7 @@ internal sealed class RpcCallRegistry
             _running[call.Index] = moved;
             moved.Index = call.Index;
             _running.RemoveAt(last);
+            call.Index = -1;
             if (call.CancelledByClient)
             {
                 // Cancel found this call under the lock and cancels its source after releasing it,
@@ -59,18 +112,11 @@ internal sealed class RpcCallRegistry
                 return;
             }
 
-            if (call.Source.TryReset())
-            {
-                _free.Push(call);
-            }
-            else
-            {
-                call.Source.Dispose();
-            }
+            Recycle(call);
         }
     }
 
-    /// <summary>Cancels the running call whose id equals <paramref name="rawId"/> by value; false when there is none.</summary>
+    /// <summary>Cancels the registered call whose id equals <paramref name="rawId"/> by value; false when there is none.</summary>
     public bool Cancel(ReadOnlySpan<byte> rawId)
     {
         RpcCall? match = null;
@@ -78,7 +124,7 @@ internal sealed class RpcCallRegistry
         {
             foreach (RpcCall call in _running)
             {
-                if (RpcIdComparer.Equals(call.Id, rawId))
+                if (!call.CancelledByClient && RpcIdComparer.Equals(call.Id, rawId))
                 {
                     match = call;
                     match.CancelledByClient = true;
@@ -90,6 +136,18 @@ internal sealed class RpcCallRegistry
         // Outside the lock: the call's own callbacks run here.
         match?.Source.Cancel();
         return match is not null;
+    }
+
+    private void Recycle(RpcCall call)
+    {
+        if (call.Source.TryReset())
+        {
+            _free.Push(call);
+        }
+        else
+        {
+            call.Source.Dispose();
+        }
     }
 
     private void CancelAll()
@@ -114,8 +172,8 @@ internal sealed class RpcCallRegistry
     }
 }
 
-/// <summary>One running call that can be cancelled by id.</summary>
-internal sealed class RpcCall
+/// <summary>One call that can be cancelled: its source, and its id once registered.</summary>
+internal sealed class RpcCall(RpcCallRegistry owner)
 {
     private byte[] _id = new byte[16];
     private int _idLength;
@@ -127,19 +185,24 @@ internal sealed class RpcCall
     /// <summary>True when <c>$/cancelRequest</c> cancelled it (then an end by its token is answered -32800).</summary>
     public volatile bool CancelledByClient;
 
-    public int Index;
+    /// <summary>Its place among the registered calls; -1 while not registered.</summary>
+    public int Index = -1;
 
-    public RpcCallRegistry? Owner;
+    public RpcCallRegistry Owner { get; } = owner;
 
     public ReadOnlySpan<byte> Id => _id.AsSpan(0, _idLength);
 
-    public void SetId(ReadOnlySpan<byte> rawId)
+    /// <summary>A pooled call whose source the connection's cancellation reached after it was pooled gets a fresh one.</summary>
+    public void RenewSourceIfCancelled()
     {
         if (Source.IsCancellationRequested)
         {
             Source = new CancellationTokenSource();
         }
+    }
 
+    public void SetId(ReadOnlySpan<byte> rawId)
+    {
         if (rawId.Length > _id.Length)
         {
             _id = new byte[Math.Max(rawId.Length, _id.Length * 2)];
