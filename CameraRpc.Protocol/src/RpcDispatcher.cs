@@ -124,7 +124,7 @@ public sealed partial class RpcDispatcher
         if (waiting is not null && waiting.CancelledByClient)
         {
             // Cancelled while it waited for a call slot: answered without running (CONTRACT section 6).
-            waiting.Owner.End(waiting);
+            RpcCallRegistry.End(waiting);
             RpcErrors.WriteRequestCancelled(output, rawId);
             observer?.OnCallCompleted(null, RpcErrorCode.RequestCancelled, start);
             return new ValueTask<bool>(true);
@@ -132,7 +132,7 @@ public sealed partial class RpcDispatcher
 
         if (_shuttingDown)
         {
-            waiting?.Owner.End(waiting);
+            EndCall(waiting);
             observer?.OnCallCompleted(null, RpcErrorCode.ServerShuttingDown, start);
             if (request.IsNotification)
             {
@@ -148,7 +148,7 @@ public sealed partial class RpcDispatcher
             && !IsCancelRequest(method, message.Span, request, unescapedName, unescapedLength)
             && !Admit(admission, method, request, rawId, output, start))
         {
-            waiting?.Owner.End(waiting);
+            EndCall(waiting);
             if (unescapedName is not null)
             {
                 ArrayPool<byte>.Shared.Return(unescapedName);
@@ -159,7 +159,7 @@ public sealed partial class RpcDispatcher
 
         if (!found)
         {
-            waiting?.Owner.End(waiting);
+            EndCall(waiting);
             observer?.OnCallCompleted(null, RpcErrorCode.MethodNotFound, start);
             if (!request.IsNotification)
             {
@@ -182,11 +182,13 @@ public sealed partial class RpcDispatcher
         output.Write(JsonRpcNames.ResultPrefix);
         Utf8JsonWriter result = output.StartJsonValue();
 
-        // A call with an id can be cancelled by $/cancelRequest: it gets a token of its own (pooled).
+        // A call with an id can be cancelled by $/cancelRequest: it gets a token of its own (pooled), and is
+        // registered by its id below only if it goes on asynchronously (see RpcCallRegistry).
+        CancellationToken connection = cancellationToken;
         RpcCall? call = waiting;
         if (call is null && !request.IsNotification && context.Calls is { } calls)
         {
-            call = calls.Begin(rawId, cancellationToken);
+            call = calls.Rent(connection);
         }
 
         if (call is not null)
@@ -216,7 +218,21 @@ public sealed partial class RpcDispatcher
             return new ValueTask<bool>(Finish(method, pending.Result, message, request, output, result, mark, start, cancellationToken, call));
         }
 
+        if (call is { Owner: null } && !pending.IsCompleted)
+        {
+            // Still running when the dispatch returns: from now on a cancel read after this message may name it.
+            context.Calls!.Register(call, rawId, connection);
+        }
+
         return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start, cancellationToken, call);
+    }
+
+    private static void EndCall(RpcCall? call)
+    {
+        if (call is not null)
+        {
+            RpcCallRegistry.End(call);
+        }
     }
 
     /// <summary>The access step (scopes, rate limits): false when the call was refused and its answer written.</summary>
@@ -280,7 +296,7 @@ public sealed partial class RpcDispatcher
         RpcMethod method, RpcInvokeResult outcome, ReadOnlyMemory<byte> message, in RpcRequest request,
         RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken, RpcCall? call)
     {
-        call?.Owner.End(call);
+        EndCall(call);
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
         if (!outcome.IsSuccess)
         {
@@ -337,7 +353,7 @@ public sealed partial class RpcDispatcher
         output.Truncate(mark); // whatever part of a result was written goes
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
         bool cancelledByClient = call is not null && call.CancelledByClient;
-        call?.Owner.End(call);
+        EndCall(call);
         int code;
         if (exception is RpcException rpcException)
         {

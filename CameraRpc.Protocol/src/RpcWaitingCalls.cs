@@ -28,7 +28,7 @@ public sealed class RpcWaitingCalls
             if (_calls[i] is { } call)
             {
                 _calls[i] = null;
-                call.Owner.End(call);
+                RpcCallRegistry.End(call);
             }
         }
 
