@@ -18,8 +18,6 @@ namespace CameraRpc.Protocol;
 /// </remarks>
 public sealed partial class RpcDispatcher
 {
-    private static readonly byte[][] s_cancelParamNames = ["id"u8.ToArray()];
-
     private static ReadOnlySpan<byte> CancelRequestName => "$/cancelRequest"u8;
 
     /// <summary>
@@ -161,22 +159,11 @@ public sealed partial class RpcDispatcher
         return cancel && found;
     }
 
-    /// <summary>Cancels the call named by the <c>id</c> param of the cancel <paramref name="request"/>; an unknown id is ignored.</summary>
+    /// <summary>Cancels the call named by the <c>id</c> param of the cancel <paramref name="request"/>, as the built-in would.</summary>
     private static void ApplyCancel(ReadOnlyMemory<byte> message, in RpcRequest request, RpcContext context)
     {
         var invocation = new RpcInvocation(message.Slice(request.ParamsStart, request.ParamsLength), request.ParamsKind, null!, context, default);
-        var reader = new RpcParamsReader(in invocation);
-        while (reader.MoveNext(s_cancelParamNames, out int slot))
-        {
-            if (slot != 0)
-            {
-                reader.Skip();
-                continue;
-            }
-
-            reader.TryReadRawJson(out RpcRawJson id);
-            context.Calls?.Cancel(id.Utf8Json.Span);
-        }
+        BuiltInRpcMethods.CancelById(in invocation);
     }
 
     /// <summary>Rewrites the batch in place with only the elements not applied (length -1 in <paramref name="bounds"/>); returns its new length.</summary>
