@@ -95,6 +95,14 @@ public static partial class BuiltInRpcMethods
             return new ValueTask<RpcInvokeResult>(RpcInvokeResult.Refused(RpcErrorCode.InvalidRequest));
         }
 
+        CancelById(in invocation);
+        RpcResultWriter.WriteNull(invocation.Result);
+        return new ValueTask<RpcInvokeResult>(RpcInvokeResult.Success);
+    }
+
+    /// <summary>Cancels the connection's call named by the <c>id</c> param (by value); an unknown id is ignored.</summary>
+    internal static void CancelById(in RpcInvocation invocation)
+    {
         var reader = new RpcParamsReader(in invocation);
         while (reader.MoveNext(s_cancelNames, out int slot))
         {
@@ -107,9 +115,6 @@ public static partial class BuiltInRpcMethods
             reader.TryReadRawJson(out RpcRawJson id);
             invocation.Context.Calls?.Cancel(id.Utf8Json.Span);
         }
-
-        RpcResultWriter.WriteNull(invocation.Result);
-        return new ValueTask<RpcInvokeResult>(RpcInvokeResult.Success);
     }
 
     private static ValueTask<RpcInvokeResult> Refuse(string param, RpcParamFailure failure) =>

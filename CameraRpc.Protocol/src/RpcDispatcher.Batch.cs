@@ -14,37 +14,10 @@ public sealed partial class RpcDispatcher
     /// -32700 and runs nothing. The calls then start one after the other and run concurrently; each
     /// writes into its own buffer, and the answers are joined in request order once all are done.
     /// </remarks>
-    private ValueTask<bool> DispatchBatchAsync(ReadOnlyMemory<byte> message, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken)
+    private ValueTask<bool> DispatchBatchAsync(ReadOnlyMemory<byte> message, RpcResponseBuffer output, RpcContext context, RpcWaitingCalls? waiting, CancellationToken cancellationToken)
     {
-        int count = 0;
-        int[] bounds = ArrayPool<int>.Shared.Rent(32); // start and length of each element
-        try
+        if (!TryReadBatch(message.Span, out int[] bounds, out int count))
         {
-            var reader = new Utf8JsonReader(message.Span, RpcEnvelopeReader.ReaderOptions);
-            reader.Read(); // '['
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                int start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                if (count * 2 + 2 > bounds.Length)
-                {
-                    bounds = PooledArrays.Grow(bounds, count * 2, bounds.Length * 2);
-                }
-
-                bounds[count * 2] = start;
-                bounds[count * 2 + 1] = (int)reader.BytesConsumed - start;
-                count++;
-            }
-
-            if (reader.Read())
-            {
-                ArrayPool<int>.Shared.Return(bounds);
-                return ParseError(output); // something after the array
-            }
-        }
-        catch (JsonException)
-        {
-            ArrayPool<int>.Shared.Return(bounds);
             return ParseError(output);
         }
 
@@ -66,10 +39,52 @@ public sealed partial class RpcDispatcher
             return new ValueTask<bool>(true);
         }
 
-        return RunBatchAsync(message, bounds, count, output, context, cancellationToken);
+        return RunBatchAsync(message, bounds, count, output, context, waiting, cancellationToken);
     }
 
-    private async ValueTask<bool> RunBatchAsync(ReadOnlyMemory<byte> message, int[] bounds, int count, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// The start and length of each element of the batch <paramref name="span"/> (pairs in
+    /// <paramref name="bounds"/>, rented from the pool: the caller gives it back); false, with nothing
+    /// rented, when the batch is not JSON or something follows it.
+    /// </summary>
+    private static bool TryReadBatch(ReadOnlySpan<byte> span, out int[] bounds, out int count)
+    {
+        count = 0;
+        bounds = ArrayPool<int>.Shared.Rent(32);
+        try
+        {
+            var reader = new Utf8JsonReader(span, RpcEnvelopeReader.ReaderOptions);
+            reader.Read(); // '['
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                int start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                if (count * 2 + 2 > bounds.Length)
+                {
+                    bounds = PooledArrays.Grow(bounds, count * 2, bounds.Length * 2);
+                }
+
+                bounds[count * 2] = start;
+                bounds[count * 2 + 1] = (int)reader.BytesConsumed - start;
+                count++;
+            }
+
+            if (!reader.Read())
+            {
+                return true;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        ArrayPool<int>.Shared.Return(bounds);
+        bounds = [];
+        return false;
+    }
+
+    /// <remarks>Every call starts before the first await, so <paramref name="waiting"/> is done with once the dispatch returns.</remarks>
+    private async ValueTask<bool> RunBatchAsync(ReadOnlyMemory<byte> message, int[] bounds, int count, RpcResponseBuffer output, RpcContext context, RpcWaitingCalls? waiting, CancellationToken cancellationToken)
     {
         var answers = new RpcResponseBuffer[count];
         var pending = new ValueTask<bool>[count];
@@ -78,7 +93,7 @@ public sealed partial class RpcDispatcher
             for (int i = 0; i < count; i++)
             {
                 answers[i] = RpcResponseBuffer.Rent();
-                pending[i] = StartBatchElement(message, bounds[i * 2], bounds[i * 2 + 1], answers[i], context, cancellationToken);
+                pending[i] = StartBatchElement(message, bounds[i * 2], bounds[i * 2 + 1], answers[i], context, cancellationToken, waiting?.Take(i));
             }
 
             bool any = false;
@@ -115,13 +130,11 @@ public sealed partial class RpcDispatcher
         }
     }
 
-    private ValueTask<bool> StartBatchElement(ReadOnlyMemory<byte> message, int start, int length, RpcResponseBuffer answer, RpcContext context, CancellationToken cancellationToken)
+    private ValueTask<bool> StartBatchElement(ReadOnlyMemory<byte> message, int start, int length, RpcResponseBuffer answer, RpcContext context, CancellationToken cancellationToken, RpcCall? waiting)
     {
-        // Already validated as a whole, so this reader cannot fail; its positions are made relative
-        // to the whole message so that the id and params slices point into it.
-        var reader = new Utf8JsonReader(message.Span.Slice(start, length), RpcEnvelopeReader.ReaderOptions);
-        reader.Read();
-        RpcEnvelopeReader.TryRead(ref reader, start, out RpcRequest request);
-        return DispatchRequestAsync(message, request, answer, context, cancellationToken);
+        // Already validated as a whole, so this read cannot fail; its positions are relative to the whole
+        // message so that the id and params slices point into it.
+        TryReadElement(message.Span, start, length, out RpcRequest request);
+        return DispatchRequestAsync(message, request, answer, context, cancellationToken, waiting);
     }
 }

@@ -50,17 +50,13 @@ public sealed partial class RpcDispatcher
             return 0; // not a request: answered -32600, nothing runs (the dispatcher does not admit it either)
         }
 
-        if (IsCancelRequest(message, request))
-        {
-            return 0;
-        }
-
-        bool found = TryFindMethod(message, request, out RpcMethod? method, out byte[]? unescaped, out _);
+        bool found = TryFindMethod(message, request, out RpcMethod? method, out byte[]? unescaped, out int unescapedLength);
+        bool cancel = IsCancelRequest(method, message, request, unescaped, unescapedLength);
         if (unescaped is not null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(unescaped);
         }
 
-        return found ? method!.Cost : 1;
+        return cancel ? 0 : found ? method!.Cost : 1;
     }
 }

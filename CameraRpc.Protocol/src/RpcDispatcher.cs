@@ -7,7 +7,7 @@ namespace CameraRpc.Protocol;
 
 /// <summary>
 /// The JSON-RPC 2.0 engine: turns one inbound message (bytes) into the bytes of its answer, or into
-/// nothing (notifications). Transport-agnostic: WebSocket and HTTP both call <see cref="DispatchAsync"/>.
+/// nothing (notifications). Transport-agnostic: WebSocket and HTTP both call <see cref="DispatchAsync(ReadOnlyMemory{byte}, RpcResponseBuffer, RpcContext, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// Thread-safe: any number of messages may be dispatched at once. A message's bytes must stay
@@ -47,7 +47,16 @@ public sealed partial class RpcDispatcher
     /// <paramref name="output"/>.
     /// </summary>
     /// <returns>True when an answer was written; false when there is nothing to send (notifications only).</returns>
-    public ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> message, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken = default)
+    public ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> message, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken = default) =>
+        DispatchAsync(message, output, context, waiting: null, cancellationToken);
+
+    /// <summary>
+    /// Answers a message that waited for a call slot: its calls were registered in <paramref name="waiting"/>
+    /// (<see cref="RegisterWaiting"/>) so that a cancel could reach them; one cancelled meanwhile is answered
+    /// -32800 without running, the others run as usual. <paramref name="waiting"/> is done with once this
+    /// returns (what it still holds, give back with <see cref="RpcWaitingCalls.Release"/>).
+    /// </summary>
+    public ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> message, RpcResponseBuffer output, RpcContext context, RpcWaitingCalls? waiting, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(context);
@@ -68,7 +77,7 @@ public sealed partial class RpcDispatcher
 
         if (first < span.Length && span[first] == (byte)'[')
         {
-            return DispatchBatchAsync(message, output, context, cancellationToken);
+            return DispatchBatchAsync(message, output, context, waiting, cancellationToken);
         }
 
         RpcRequest request;
@@ -85,7 +94,7 @@ public sealed partial class RpcDispatcher
             return ParseError(output);
         }
 
-        return DispatchRequestAsync(message, request, output, context, cancellationToken);
+        return DispatchRequestAsync(message, request, output, context, cancellationToken, waiting?.Take(0));
     }
 
     private ValueTask<bool> ParseError(RpcResponseBuffer output)
@@ -97,7 +106,8 @@ public sealed partial class RpcDispatcher
     }
 
     /// <summary>Answers one parsed request object (on its own or as part of a batch).</summary>
-    private ValueTask<bool> DispatchRequestAsync(ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken)
+    /// <param name="waiting">The call registered while the message waited for a slot (<see cref="RegisterWaiting"/>), or null.</param>
+    private ValueTask<bool> DispatchRequestAsync(ReadOnlyMemory<byte> message, in RpcRequest request, RpcResponseBuffer output, RpcContext context, CancellationToken cancellationToken, RpcCall? waiting)
     {
         long start = Stopwatch.GetTimestamp();
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
@@ -111,8 +121,18 @@ public sealed partial class RpcDispatcher
             return new ValueTask<bool>(true);
         }
 
+        if (waiting is not null && waiting.CancelledByClient)
+        {
+            // Cancelled while it waited for a call slot: answered without running (CONTRACT section 6).
+            RpcCallRegistry.End(waiting);
+            RpcErrors.WriteRequestCancelled(output, rawId);
+            observer?.OnCallCompleted(null, RpcErrorCode.RequestCancelled, start);
+            return new ValueTask<bool>(true);
+        }
+
         if (_shuttingDown)
         {
+            EndCall(waiting);
             observer?.OnCallCompleted(null, RpcErrorCode.ServerShuttingDown, start);
             if (request.IsNotification)
             {
@@ -124,8 +144,11 @@ public sealed partial class RpcDispatcher
         }
 
         bool found = TryFindMethod(message.Span, request, out RpcMethod? method, out byte[]? unescapedName, out int unescapedLength);
-        if (context.Admission is { } admission && !IsCancelRequest(message.Span, request) && !Admit(admission, method, request, rawId, output, start))
+        if (context.Admission is { } admission
+            && !IsCancelRequest(method, message.Span, request, unescapedName, unescapedLength)
+            && !Admit(admission, method, request, rawId, output, start))
         {
+            EndCall(waiting);
             if (unescapedName is not null)
             {
                 ArrayPool<byte>.Shared.Return(unescapedName);
@@ -136,6 +159,7 @@ public sealed partial class RpcDispatcher
 
         if (!found)
         {
+            EndCall(waiting);
             observer?.OnCallCompleted(null, RpcErrorCode.MethodNotFound, start);
             if (!request.IsNotification)
             {
@@ -158,11 +182,17 @@ public sealed partial class RpcDispatcher
         output.Write(JsonRpcNames.ResultPrefix);
         Utf8JsonWriter result = output.StartJsonValue();
 
-        // A call with an id can be cancelled by $/cancelRequest: it gets a token of its own (pooled).
-        RpcCall? call = null;
-        if (!request.IsNotification && context.Calls is { } calls)
+        // A call with an id can be cancelled by $/cancelRequest: it gets a token of its own (pooled), and is
+        // registered by its id below only if it goes on asynchronously (see RpcCallRegistry).
+        CancellationToken connection = cancellationToken;
+        RpcCall? call = waiting;
+        if (call is null && !request.IsNotification && context.Calls is { } calls)
         {
-            call = calls.Begin(rawId, cancellationToken);
+            call = calls.Rent(connection);
+        }
+
+        if (call is not null)
+        {
             cancellationToken = call.Token;
         }
 
@@ -188,7 +218,21 @@ public sealed partial class RpcDispatcher
             return new ValueTask<bool>(Finish(method, pending.Result, message, request, output, result, mark, start, cancellationToken, call));
         }
 
+        if (call is { Owner: null } && !pending.IsCompleted)
+        {
+            // Still running when the dispatch returns: from now on a cancel read after this message may name it.
+            context.Calls!.Register(call, rawId, connection);
+        }
+
         return AwaitInvocationAsync(method, pending, message, request, output, result, mark, start, cancellationToken, call);
+    }
+
+    private static void EndCall(RpcCall? call)
+    {
+        if (call is not null)
+        {
+            RpcCallRegistry.End(call);
+        }
     }
 
     /// <summary>The access step (scopes, rate limits): false when the call was refused and its answer written.</summary>
@@ -217,12 +261,18 @@ public sealed partial class RpcDispatcher
         return false;
     }
 
-    /// <summary><c>$/cancelRequest</c> never counts against a limit and needs no scope (contract section 8), wherever it is handled.</summary>
-    private static bool IsCancelRequest(ReadOnlySpan<byte> message, in RpcRequest request) =>
-        request.MethodLength == CancelRequestMethodNameUtf8.Length
-        && message.Slice(request.MethodStart, request.MethodLength).SequenceEqual(CancelRequestMethodNameUtf8);
-
-    private static ReadOnlySpan<byte> CancelRequestMethodNameUtf8 => "$/cancelRequest"u8;
+    /// <summary>
+    /// <c>$/cancelRequest</c> never counts against a limit and needs no scope (contract section 8), wherever it
+    /// is handled and however its name is spelled: decided by the name the lookup resolved (escapes decoded:
+    /// <c>"$\/cancelRequest"</c> is the same method), never by the raw bytes.
+    /// </summary>
+    private static bool IsCancelRequest(RpcMethod? method, ReadOnlySpan<byte> message, in RpcRequest request, byte[]? unescapedName, int unescapedLength)
+    {
+        ReadOnlySpan<byte> name = method is not null ? method.Utf8Name.Span
+            : unescapedName is not null ? unescapedName.AsSpan(0, unescapedLength)
+            : message.Slice(request.MethodStart, request.MethodLength);
+        return name.SequenceEqual(CancelRequestName);
+    }
 
     private async ValueTask<bool> AwaitInvocationAsync(
         RpcMethod method, ValueTask<RpcInvokeResult> pending, ReadOnlyMemory<byte> message, RpcRequest request,
@@ -246,7 +296,7 @@ public sealed partial class RpcDispatcher
         RpcMethod method, RpcInvokeResult outcome, ReadOnlyMemory<byte> message, in RpcRequest request,
         RpcResponseBuffer output, Utf8JsonWriter result, int mark, long start, CancellationToken cancellationToken, RpcCall? call)
     {
-        call?.Owner!.End(call);
+        EndCall(call);
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
         if (!outcome.IsSuccess)
         {
@@ -303,7 +353,7 @@ public sealed partial class RpcDispatcher
         output.Truncate(mark); // whatever part of a result was written goes
         ReadOnlySpan<byte> rawId = message.Span.Slice(request.IdStart, request.IdLength);
         bool cancelledByClient = call is not null && call.CancelledByClient;
-        call?.Owner!.End(call);
+        EndCall(call);
         int code;
         if (exception is RpcException rpcException)
         {

@@ -170,8 +170,25 @@ internal sealed class AccessControl
     }
 
     /// <summary>The scope check of one HTTP request (its rate was taken as a whole); null when scopes are not checked.</summary>
-    public CallAdmission? ForHttpRequest(TokenIdentity? identity) =>
-        TokensFile is not null ? new CallAdmission(identity, checksScopes: true, null, null, Counters) : null;
+    /// <remarks>
+    /// Made once per token and kept on it: it holds no bucket and is never rebound (a reload makes new
+    /// identities, and so new admissions), so the requests of one token share it and a POST allocates none.
+    /// </remarks>
+    public CallAdmission? ForHttpRequest(TokenIdentity? identity)
+    {
+        if (TokensFile is null)
+        {
+            return null;
+        }
+
+        if (identity is null)
+        {
+            return new CallAdmission(null, checksScopes: true, null, null, Counters);
+        }
+
+        // Two requests racing here may each make one; either is right.
+        return identity.HttpAdmission ??= new CallAdmission(identity, checksScopes: true, null, null, Counters);
+    }
 
     /// <summary>Re-reads the tokens file (SIGHUP). False with one line when it no longer reads: the old tokens stay.</summary>
     public bool TryReload([NotNullWhen(true)] out TokenSet? tokens, [NotNullWhen(false)] out string? error)

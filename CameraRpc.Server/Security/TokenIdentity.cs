@@ -39,6 +39,9 @@ internal sealed class TokenIdentity
     /// <summary>True for <c>--auth-token</c>, which has every scope.</summary>
     public bool HasEveryScope { get; }
 
+    /// <summary>The admission step of this token's HTTP requests, made on the first (<see cref="AccessControl.ForHttpRequest"/>).</summary>
+    public CallAdmission? HttpAdmission { get; set; }
+
     /// <summary>True when a call that needs <paramref name="scope"/> may run (allocation-free).</summary>
     public bool HasScope(string scope)
     {

@@ -12,11 +12,13 @@ internal sealed partial class WebSocketConnection
     /// </summary>
     /// <remarks>
     /// At <c>--max-concurrency</c> the loop does not stop reading at once, because a <c>$/cancelRequest</c>
-    /// must take effect while the connection is at its limit (CONTRACT section 6): a cancel is applied as
-    /// soon as it is read; any other message is held until a slot frees (<see cref="HeldMessage"/>) while
-    /// the loop reads on, applying cancels (a cancel of the held call answers it -32800 without running
-    /// it); a second message that is not a cancel waits until the held one has its slot. Beyond its
-    /// running calls a connection so holds at most two messages: the held one and the one read after it.
+    /// must take effect while the connection is at its limit (CONTRACT section 6): the cancels of a message
+    /// read then (the message itself, or elements of a batch) are applied as soon as it is read; what is
+    /// left is held until a slot frees (<see cref="HeldMessage"/>, with its calls registered by id) while the
+    /// loop reads on, applying cancels (a cancelled held request is answered -32800 at once, a cancelled call
+    /// of a held batch -32800 in the batch's answer, neither runs); a second message that is not only
+    /// cancels waits until the held one has its slot. Beyond its running calls a connection so holds at
+    /// most two messages: the held one and the one read after it.
     /// </remarks>
     private async Task<CloseReason> ReadLoopAsync()
     {
@@ -83,31 +85,28 @@ internal sealed partial class WebSocketConnection
                     Volatile.Write(ref _lastActivity, Environment.TickCount64);
                     buffer = _message.Detach(out int count);
 
-                    // A message is already waiting for a slot: this one may only be a cancel, or wait its turn.
-                    if (Volatile.Read(ref _held) is { } held && await ResolveWhileHeldAsync(held, buffer, count).ConfigureAwait(false))
+                    bool logged = false;
+                    if (IsHolding || !_permits.Wait(0))
                     {
-                        buffer = null; // applied and given back
-                        continue;
+                        // At --max-concurrency: its cancels take effect at once; what is left waits for a slot.
+                        count = ApplyCancelsAtLimit(buffer, count);
+                        logged = true;
+                        if (count == 0)
+                        {
+                            continue; // only cancels, applied; the finally gives the buffer back
+                        }
+
+                        if (!await TakeSlotOrHoldAsync(buffer, count, type).ConfigureAwait(false))
+                        {
+                            buffer = null; // held: runs when a slot frees
+                            continue;
+                        }
                     }
 
-                    if (_permits.Wait(0))
-                    {
-                        byte[] message = buffer;
-                        buffer = null;
-                        _writer.DeferWhileReading();
-                        Dispatch(message, count, type); // owns the message and the permit from here
-                        continue;
-                    }
-
-                    // At --max-concurrency.
-                    if (_dispatcher.ApplyIfCancel(buffer.AsMemory(0, count), Context, default) != RpcCancelCheck.NotACancel)
-                    {
-                        _log.Received(RemoteEndPoint, buffer.AsSpan(0, count));
-                        continue; // the finally gives the buffer back
-                    }
-
-                    Hold(buffer, count, type);
+                    byte[] message = buffer;
                     buffer = null;
+                    _writer.DeferWhileReading();
+                    Dispatch(message, count, type, logged); // owns the message and the permit from here
                 }
                 finally
                 {
@@ -123,135 +122,6 @@ internal sealed partial class WebSocketConnection
         {
             DropHeld();
         }
-    }
-
-    /// <summary>
-    /// A message read while <paramref name="held"/> waits for a slot. True when it was a cancel, applied
-    /// (and its buffer given back); false when it is a call, once the held message has its slot.
-    /// </summary>
-    private async ValueTask<bool> ResolveWhileHeldAsync(HeldMessage held, byte[] buffer, int count)
-    {
-        switch (_dispatcher.ApplyIfCancel(buffer.AsMemory(0, count), Context, held.Memory))
-        {
-            case RpcCancelCheck.Applied:
-                _log.Received(RemoteEndPoint, buffer.AsSpan(0, count));
-                ArrayPool<byte>.Shared.Return(buffer);
-                return true;
-
-            case RpcCancelCheck.CancelsHeld:
-                _log.Received(RemoteEndPoint, buffer.AsSpan(0, count));
-                if (TakeHeld(held))
-                {
-                    AnswerCancelled(held);
-                }
-                else
-                {
-                    // It got its slot meanwhile and is running: cancel it as a running call.
-                    _dispatcher.ApplyIfCancel(buffer.AsMemory(0, count), Context, default);
-                }
-
-                ArrayPool<byte>.Shared.Return(buffer);
-                return true;
-
-            default:
-                _writer.FlushDeferred();
-                Volatile.Write(ref _awaitingPermit, 1); // see CancelCallsIfPeerHungUp
-                await held.Settled.ConfigureAwait(false);
-                Volatile.Write(ref _awaitingPermit, 0);
-                return false;
-        }
-    }
-
-    /// <summary>Holds a message until a call slot frees; the read loop reads on meanwhile (see <see cref="ReadLoopAsync"/>).</summary>
-    private void Hold(byte[] buffer, int count, WebSocketMessageType type)
-    {
-        var held = new HeldMessage(buffer, count, type);
-        Volatile.Write(ref _held, held);
-        _writer.FlushDeferred();
-        _ = DispatchWhenSlotFreeAsync(held);
-    }
-
-    private async Task DispatchWhenSlotFreeAsync(HeldMessage held)
-    {
-        try
-        {
-            await _permits.WaitAsync(held.Abandon.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return; // cancelled by the client, or the connection ended: whoever took it has dealt with it
-        }
-
-        if (TakeHeld(held))
-        {
-            Dispatch(held.Buffer, held.Length, held.Type); // owns the message and the slot from here
-        }
-        else
-        {
-            _permits.Release(); // taken meanwhile: the slot is not needed
-        }
-    }
-
-    /// <summary>Claims the held message for whoever deals with it (its slot, a cancel, the end of the connection); true for one of them only.</summary>
-    private bool TakeHeld(HeldMessage held)
-    {
-        if (Interlocked.CompareExchange(ref _held, null, held) != held)
-        {
-            return false;
-        }
-
-        held.Settle();
-        return true;
-    }
-
-    /// <summary>The connection ends with a message still held: it never runs.</summary>
-    private void DropHeld()
-    {
-        if (Volatile.Read(ref _held) is { } held && TakeHeld(held))
-        {
-            held.Abandon.Cancel();
-            ArrayPool<byte>.Shared.Return(held.Buffer);
-        }
-    }
-
-    /// <summary>A message held for a call slot was cancelled by <c>$/cancelRequest</c>: answered -32800, never run.</summary>
-    private void AnswerCancelled(HeldMessage held)
-    {
-        held.Abandon.Cancel();
-        _log.Received(RemoteEndPoint, held.Memory.Span);
-        RpcResponseBuffer answer = RpcResponseBuffer.Rent();
-        if (_dispatcher.WriteCancelled(held.Memory, answer))
-        {
-            _writer.Enqueue(answer, held.Type);
-        }
-        else
-        {
-            RpcResponseBuffer.Return(answer);
-        }
-
-        ArrayPool<byte>.Shared.Return(held.Buffer);
-    }
-
-    /// <summary>A message waiting for a call slot at <c>--max-concurrency</c> (made only under back-pressure).</summary>
-    private sealed class HeldMessage(byte[] buffer, int length, WebSocketMessageType type)
-    {
-        private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public byte[] Buffer { get; } = buffer;
-
-        public int Length { get; } = length;
-
-        public WebSocketMessageType Type { get; } = type;
-
-        public ReadOnlyMemory<byte> Memory => Buffer.AsMemory(0, Length);
-
-        /// <summary>Cancels the wait for a slot.</summary>
-        public CancellationTokenSource Abandon { get; } = new();
-
-        /// <summary>Completes once the message was dispatched, answered -32800 or dropped.</summary>
-        public Task Settled => _settled.Task;
-
-        public void Settle() => _settled.TrySetResult();
     }
 
     /// <summary>
@@ -272,15 +142,21 @@ internal sealed partial class WebSocketConnection
     /// Starts the calls of one message. A message whose calls complete synchronously (the common
     /// case) is answered here without allocating; only a pending call gets a task of its own.
     /// </summary>
-    private void Dispatch(byte[] message, int length, WebSocketMessageType type)
+    /// <param name="logged">True when the message was logged as it was read (at the limit, before its cancels were taken out).</param>
+    /// <param name="waiting">The calls registered while the message was held, or null.</param>
+    private void Dispatch(byte[] message, int length, WebSocketMessageType type, bool logged, RpcWaitingCalls? waiting = null)
     {
         Interlocked.Increment(ref _callsInFlight);
-        _log.Received(RemoteEndPoint, message.AsSpan(0, length));
+        if (!logged)
+        {
+            _log.Received(RemoteEndPoint, message.AsSpan(0, length));
+        }
+
         RpcResponseBuffer answer = RpcResponseBuffer.Rent();
         ValueTask<bool> pending;
         try
         {
-            pending = _dispatcher.DispatchAsync(message.AsMemory(0, length), answer, Context, _calls.Token);
+            pending = _dispatcher.DispatchAsync(message.AsMemory(0, length), answer, Context, waiting, _calls.Token);
         }
         catch (Exception exception)
         {
@@ -333,5 +209,6 @@ internal sealed partial class WebSocketConnection
 
         Interlocked.Decrement(ref _callsInFlight);
         _permits.Release();
+        RunHeldIfSlotFree(inline: false); // a message held at the limit may take the slot just freed
     }
 }

@@ -128,6 +128,7 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
     /// </summary>
     public bool IsDrained =>
         CallsInFlight == 0
+        && !IsHolding // a held message given a slot is not in flight until its dispatch starts
         && Volatile.Read(ref _awaitingMessage) == 1
         && (_stream is null || (_stream.ReadBuffer.BufferedCount == 0 && _stream.Socket.BytesRead >= Volatile.Read(ref _drainTarget)));
 

@@ -107,24 +107,74 @@ public sealed class RpcCancelRequestTests
         (await Answer(connection, second, secondOutput)).Should().Be("""{"jsonrpc":"2.0","result":"done","id":5}""", "a pooled token is reset before it is reused");
     }
 
+    private static int ApplyCancels(InMemoryConnection connection, byte[] message) =>
+        connection.Dispatcher.ApplyCancels(message, connection.Context);
+
     [Test]
-    public void a_cancel_of_the_held_message_says_so_and_the_held_call_is_answered_without_running()
+    public void at_the_limit_a_message_gives_up_its_cancels_at_once_and_a_batch_keeps_only_its_other_calls()
     {
         (InMemoryConnection connection, _) = Gated();
-        byte[] held = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"t.wait","id":[1]}""".Replace("[1]", "\"w\"", StringComparison.Ordinal));
 
-        connection.Dispatcher.ApplyIfCancel(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"w"}}"""), connection.Context, held)
-            .Should().Be(RpcCancelCheck.CancelsHeld);
-        connection.Dispatcher.ApplyIfCancel(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"x"}}"""), connection.Context, held)
-            .Should().Be(RpcCancelCheck.Applied, "another id is looked for among the running calls");
-        connection.Dispatcher.ApplyIfCancel(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"ping","id":1}"""), connection.Context, held)
-            .Should().Be(RpcCancelCheck.NotACancel);
-        connection.Dispatcher.ApplyIfCancel(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"w"},"id":2}"""), connection.Context, held)
-            .Should().Be(RpcCancelCheck.NotACancel, "a cancel with an id of its own is dispatched, and answered -32600");
+        ApplyCancels(connection, Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"w"}}""")).Should().Be(0, "a cancel is applied and nothing is left to run");
+        ApplyCancels(connection, Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$\/cancelRequest","params":{"id":"w"}}""")).Should().Be(0, "an escaped slash spells the same method");
+        byte[] ping = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"ping","id":1}""");
+        ApplyCancels(connection, ping).Should().Be(ping.Length, "not a cancel: it waits for a slot whole");
+        byte[] withId = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"w"},"id":2}""");
+        ApplyCancels(connection, withId).Should().Be(withId.Length, "a cancel with an id of its own is dispatched, and answered -32600");
+        ApplyCancels(connection, Encoding.UTF8.GetBytes("""[{"jsonrpc":"2.0","method":"$/cancelRequest","params":[1]}, {"jsonrpc":"2.0","method":"$/cancelRequest","params":[2]}]""")).Should().Be(0, "a batch of cancels only");
+
+        byte[] mixed = Encoding.UTF8.GetBytes("""[{"jsonrpc":"2.0","method":"$/cancelRequest","params":[1]}, {"jsonrpc":"2.0","method":"ping","id":3} ,{"jsonrpc":"2.0","method":"$/cancelRequest","params":[2]},{"jsonrpc":"2.0","method":"ping"}]""");
+        int left = ApplyCancels(connection, mixed);
+        Encoding.UTF8.GetString(mixed, 0, left).Should().Be(
+            """[{"jsonrpc":"2.0","method":"ping","id":3},{"jsonrpc":"2.0","method":"ping"}]""", "the applied cancels are taken out so that they do not run twice");
+
+        byte[] tooMany = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Repeat("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":[1]}""", connection.Dispatcher.Options.MaxBatch + 1)) + "]");
+        ApplyCancels(connection, tooMany).Should().Be(tooMany.Length, "a batch over the limit runs nothing, its cancels included: it is answered -32600 whole");
+    }
+
+    [Test]
+    public async Task a_held_request_cancelled_while_it_waits_says_so_and_is_answered_without_running()
+    {
+        int ran = 0;
+        var connection = new InMemoryConnection(HandMadeMethods.With(HandMadeMethods.Sync("t.count", () => ran++)));
+        byte[] held = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"t.count","id":"w"}""");
+        var waiting = new RpcWaitingCalls();
+
+        connection.Dispatcher.RegisterWaiting(held, connection.Context, waiting, CancellationToken.None);
+        waiting.IsCancelledRequest.Should().BeFalse();
+        ApplyCancels(connection, Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"x"}}"""));
+        waiting.IsCancelledRequest.Should().BeFalse("another id");
+        ApplyCancels(connection, Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"w"}}"""));
+        waiting.IsCancelledRequest.Should().BeTrue();
 
         RpcResponseBuffer output = RpcResponseBuffer.Rent();
-        connection.Dispatcher.WriteCancelled(held, output).Should().BeTrue();
+        (await connection.Dispatcher.DispatchAsync(held, output, connection.Context, waiting, CancellationToken.None)).Should().BeTrue();
+        waiting.Release();
         Encoding.UTF8.GetString(output.WrittenSpan).Should().Be("""{"jsonrpc":"2.0","error":{"code":-32800,"message":"Request cancelled"},"id":"w"}""");
         RpcResponseBuffer.Return(output);
+        ran.Should().Be(0, "a call cancelled while it waited for a slot never runs");
+
+        (await connection.CallAsync("""{"jsonrpc":"2.0","method":"t.count","id":"w"}""")).Should().Contain("\"result\":\"ok\"", "the id is free again");
+    }
+
+    [Test]
+    public async Task a_call_of_a_waiting_batch_cancelled_by_its_id_is_answered_in_the_array_and_the_others_run()
+    {
+        int ran = 0;
+        var connection = new InMemoryConnection(HandMadeMethods.With(HandMadeMethods.Sync("t.count", () => ran++)));
+        byte[] batch = Encoding.UTF8.GetBytes("""[{"jsonrpc":"2.0","method":"t.count","id":1},{"jsonrpc":"2.0","method":"t.count","id":2},{"jsonrpc":"2.0","method":"t.count"},{"jsonrpc":"2.0","method":"t.count","id":3}]""");
+        var waiting = new RpcWaitingCalls();
+
+        connection.Dispatcher.RegisterWaiting(batch, connection.Context, waiting, CancellationToken.None);
+        ApplyCancels(connection, Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":[2]}"""));
+        waiting.IsCancelledRequest.Should().BeFalse("a batch waits for its slot whole: its answer is one array");
+
+        RpcResponseBuffer output = RpcResponseBuffer.Rent();
+        (await connection.Dispatcher.DispatchAsync(batch, output, connection.Context, waiting, CancellationToken.None)).Should().BeTrue();
+        waiting.Release();
+        Encoding.UTF8.GetString(output.WrittenSpan).Should().Be(
+            """[{"jsonrpc":"2.0","result":"ok","id":1},{"jsonrpc":"2.0","error":{"code":-32800,"message":"Request cancelled"},"id":2},{"jsonrpc":"2.0","result":"ok","id":3}]""");
+        RpcResponseBuffer.Return(output);
+        ran.Should().Be(3, "the notification and the two calls not cancelled ran");
     }
 }

@@ -103,6 +103,27 @@ public sealed class RpcDispatcherAdmissionTests
         (await CallAsync(admission, """{"jsonrpc":"2.0","method":"no.such.method","id":5}""")).Should().Contain("-32005", "an unknown method still counts as a call");
     }
 
+    [TestCase("""$\/cancelRequest""", TestName = "a_cancel_never_counts_with_an_escaped_slash_either")]
+    [TestCase("""$\u002fcancelRequest""", TestName = "a_cancel_never_counts_with_a_unicode_escape_either")]
+    public async Task a_cancel_never_counts_however_its_name_is_spelled(string method)
+    {
+        var clock = new ManualTimeProvider();
+        var admission = new CallAdmission(null, false, new TokenBucket(2, clock), null, null);
+        string cancel = """{"jsonrpc":"2.0","method":""" + "\"" + method + "\"" + ""","params":{"id":1}}""";
+
+        (await CallAsync(admission, """{"jsonrpc":"2.0","method":"ping","id":1}""")).Should().Contain("pong");
+        for (int i = 0; i < 3; i++)
+        {
+            (await CallAsync(admission, cancel)).Should().BeNull("the same method as $/cancelRequest: a notification, never refused");
+        }
+
+        (await CallAsync(admission, """{"jsonrpc":"2.0","method":"ping","id":2}""")).Should().Contain("pong", "the cancels took nothing of the burst of 2");
+        (await CallAsync(admission, """{"jsonrpc":"2.0","method":"ping","id":3}""")).Should().Contain("-32005");
+
+        var dispatcher = new RpcDispatcher(s_methods);
+        dispatcher.MeasureCost(Encoding.UTF8.GetBytes("""[{"jsonrpc":"2.0","method":"ping","id":1},""" + cancel + "," + cancel + "]")).Should().Be(1, "an HTTP batch counts only its ping");
+    }
+
     [Test]
     public async Task a_reload_applies_new_scopes_from_the_next_call()
     {
