@@ -187,10 +187,20 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IThreadPoolW
         return CopyBuffered(destination.Span);
     }
 
+    /// <summary>The bytes read and not taken yet, to parse in place; <see cref="Consume"/> takes them.</summary>
+    public ReadOnlySpan<byte> Buffered => _readCount == 0 ? default : _readBuffer.AsSpan(_readOffset, _readCount);
+
     private int CopyBuffered(Span<byte> destination)
     {
         int count = Math.Min(destination.Length, _readCount);
         _readBuffer.AsSpan(_readOffset, count).CopyTo(destination);
+        Consume(count);
+        return count;
+    }
+
+    /// <summary>Takes <paramref name="count"/> of the <see cref="Buffered"/> bytes.</summary>
+    public void Consume(int count)
+    {
         _readOffset += count;
         _readCount -= count;
         if (_readCount == 0)
@@ -204,8 +214,6 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IThreadPoolW
             _readBuffer = null;
             _readOffset = 0;
         }
-
-        return count;
     }
 
     /// <summary>Gives a pooled buffer still held back to the pool.</summary>

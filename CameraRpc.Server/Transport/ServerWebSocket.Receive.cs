@@ -25,8 +25,130 @@ internal sealed partial class ServerWebSocket
     private Utf8Stream _utf8;
     private volatile bool _awaitingInput; // the receive waits for the socket (see KeepAlive)
 
-    public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        ReceiveCoreAsync(buffer, cancellationToken);
+    public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        switch (TryReceiveBuffered(buffer.Span, out ValueWebSocketReceiveResult result))
+        {
+            case BufferedReceive.Done:
+                return new ValueTask<ValueWebSocketReceiveResult>(result);
+            case BufferedReceive.NotUtf8:
+                return FailNotUtf8Async();
+            default:
+                return ReceiveCoreAsync(buffer, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The common case without the async machinery: a plain data frame (or the rest of one) whose
+    /// header and wanted payload are all buffered. Anything else (control frames, a header cut by a
+    /// read, anything invalid) is left untouched for <see cref="ReceiveCoreAsync"/>.
+    /// </summary>
+    private BufferedReceive TryReceiveBuffered(Span<byte> buffer, out ValueWebSocketReceiveResult result)
+    {
+        result = default;
+        ReadOnlySpan<byte> input = _reader.Buffered;
+        if (!_inFrame)
+        {
+            if (_headerCount != 0 || input.Length < 6 || _receivedClose || _state is WebSocketState.Aborted or WebSocketState.Closed)
+            {
+                return BufferedReceive.Slow;
+            }
+
+            byte first = input[0];
+            byte second = input[1];
+            int opcode = first & 0x8F; // FIN and opcode; reserved bits make it match nothing below
+            bool valid = _inMessage
+                ? opcode is Opcode.Continuation or (0x80 | Opcode.Continuation)
+                : opcode is Opcode.Text or Opcode.Binary or (0x80 | Opcode.Text) or (0x80 | Opcode.Binary);
+            if (!valid || (first & 0x70) != 0 || (second & 0x80) == 0)
+            {
+                return BufferedReceive.Slow;
+            }
+
+            int lengthCode = second & 0x7F;
+            int headerLength;
+            long length;
+            if (lengthCode < 126)
+            {
+                headerLength = 6;
+                length = lengthCode;
+            }
+            else if (lengthCode == 126 && input.Length >= 8)
+            {
+                headerLength = 8;
+                length = BinaryPrimitives.ReadUInt16BigEndian(input[2..]);
+            }
+            else
+            {
+                return BufferedReceive.Slow; // 64-bit lengths, or a header cut short
+            }
+
+            if (input.Length - headerLength < Math.Min(buffer.Length, length))
+            {
+                return BufferedReceive.Slow; // the payload wanted is not all here: the read may wait
+            }
+
+            _mask = BinaryPrimitives.ReadInt32LittleEndian(input[(headerLength - 4)..]);
+            _maskIndex = 0;
+            _frameFin = (first & 0x80) != 0;
+            if ((opcode & 0x0F) != Opcode.Continuation)
+            {
+                _inMessage = true;
+                _messageText = (opcode & 0x0F) == Opcode.Text;
+                _utf8.Reset();
+            }
+
+            _payloadRemaining = length;
+            _inFrame = true;
+            _reader.Consume(headerLength);
+            input = _reader.Buffered;
+        }
+
+        int wanted = (int)Math.Min(buffer.Length, _payloadRemaining);
+        if (input.Length < wanted)
+        {
+            return BufferedReceive.Slow;
+        }
+
+        Span<byte> filled = buffer[..wanted];
+        input[..wanted].CopyTo(filled);
+        _reader.Consume(wanted);
+        _maskIndex = ApplyMask(filled, _mask, _maskIndex);
+        _payloadRemaining -= wanted;
+        bool endOfMessage = false;
+        if (_payloadRemaining == 0)
+        {
+            _inFrame = false;
+            endOfMessage = _frameFin;
+        }
+
+        if (_messageText && !_utf8.Accept(filled, endOfMessage))
+        {
+            return BufferedReceive.NotUtf8;
+        }
+
+        if (endOfMessage)
+        {
+            _inMessage = false;
+        }
+
+        result = new ValueWebSocketReceiveResult(wanted, _messageText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, endOfMessage);
+        return BufferedReceive.Done;
+    }
+
+    private async ValueTask<ValueWebSocketReceiveResult> FailNotUtf8Async()
+    {
+        WebSocketException failure = await FailAsync(WebSocketCloseStatus.InvalidPayloadData, "a text message that is not UTF-8").ConfigureAwait(false);
+        Abort();
+        throw failure;
+    }
+
+    private enum BufferedReceive : byte
+    {
+        Done,
+        Slow,
+        NotUtf8,
+    }
 
     public override async Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
     {
