@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
+using System.Threading.Tasks.Sources;
 
 namespace CameraRpc.Server.Transport;
 
@@ -24,6 +25,13 @@ internal sealed partial class ServerWebSocket
     private bool _messageText;
     private Utf8Stream _utf8;
     private volatile bool _awaitingInput; // the receive waits for the socket (see KeepAlive)
+    private ManualResetValueTaskSourceCore<ValueWebSocketReceiveResult> _receiveSource = new() { RunContinuationsAsynchronously = false };
+    private ValueTask<int> _pendingWait;
+    private Memory<byte> _pendingBuffer;
+    private CancellationToken _pendingToken;
+    private Action? _onWaitCompleted;
+    private ValueTask<ValueWebSocketReceiveResult> _pendingRest; // the slow path's receive, when the waited-for frame needs one
+    private Action? _onRestCompleted;
 
     public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -33,10 +41,110 @@ internal sealed partial class ServerWebSocket
                 return new ValueTask<ValueWebSocketReceiveResult>(result);
             case BufferedReceive.NotUtf8:
                 return FailNotUtf8Async();
+        }
+
+        if (!_inFrame && _headerCount == 0 && _reader.BufferedCount == 0 && !_receivedClose && _state is WebSocketState.Open or WebSocketState.CloseSent)
+        {
+            // Between frames with nothing buffered: the wait for the next message, the one step of
+            // nearly every message that cannot complete at once (see WaitForFrame).
+            ValueTask<int> wait = _reader.ReadAsync(Memory<byte>.Empty, cancellationToken);
+            if (!wait.IsCompleted)
+            {
+                return WaitForFrame(wait, buffer, cancellationToken);
+            }
+
+            try
+            {
+                wait.GetAwaiter().GetResult();
+            }
+            catch (Exception exception)
+            {
+                return ValueTask.FromException<ValueWebSocketReceiveResult>(Failed(exception));
+            }
+        }
+
+        return ReceiveCoreAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Completes the receive through this object's reusable value-task source once the read buffer's
+    /// wait completes; the frame that arrived is then taken synchronously when it can be. An async
+    /// method suspended here instead would need a state-machine box of its own per message for each of
+    /// a thousand connections waiting at once (the pool keeps a few), which is garbage per message.
+    /// </summary>
+    private ValueTask<ValueWebSocketReceiveResult> WaitForFrame(ValueTask<int> wait, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        _awaitingInput = true;
+        _pendingWait = wait;
+        _pendingBuffer = buffer;
+        _pendingToken = cancellationToken;
+        _receiveSource.Reset();
+        wait.GetAwaiter().UnsafeOnCompleted(_onWaitCompleted ??= OnWaitCompleted);
+        return new ValueTask<ValueWebSocketReceiveResult>(this, _receiveSource.Version);
+    }
+
+    private void OnWaitCompleted()
+    {
+        _awaitingInput = false;
+        Memory<byte> buffer = _pendingBuffer;
+        _pendingBuffer = default;
+        try
+        {
+            _pendingWait.GetAwaiter().GetResult();
+        }
+        catch (Exception exception)
+        {
+            _pendingWait = default;
+            _receiveSource.SetException(Failed(exception));
+            return;
+        }
+
+        _pendingWait = default;
+        ValueTask<ValueWebSocketReceiveResult> rest;
+        switch (TryReceiveBuffered(buffer.Span, out ValueWebSocketReceiveResult result))
+        {
+            case BufferedReceive.Done:
+                _receiveSource.SetResult(result);
+                return;
+            case BufferedReceive.NotUtf8:
+                rest = FailNotUtf8Async();
+                break;
             default:
-                return ReceiveCoreAsync(buffer, cancellationToken);
+                rest = ReceiveCoreAsync(buffer, _pendingToken); // a control frame, a frame cut short: rare
+                break;
+        }
+
+        _pendingRest = rest;
+        if (rest.IsCompleted)
+        {
+            OnRestCompleted();
+        }
+        else
+        {
+            rest.GetAwaiter().UnsafeOnCompleted(_onRestCompleted ??= OnRestCompleted);
         }
     }
+
+    private void OnRestCompleted()
+    {
+        ValueTask<ValueWebSocketReceiveResult> rest = _pendingRest;
+        _pendingRest = default;
+        try
+        {
+            _receiveSource.SetResult(rest.GetAwaiter().GetResult());
+        }
+        catch (Exception exception)
+        {
+            _receiveSource.SetException(exception);
+        }
+    }
+
+    ValueWebSocketReceiveResult IValueTaskSource<ValueWebSocketReceiveResult>.GetResult(short token) => _receiveSource.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<ValueWebSocketReceiveResult>.GetStatus(short token) => _receiveSource.GetStatus(token);
+
+    void IValueTaskSource<ValueWebSocketReceiveResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _receiveSource.OnCompleted(continuation, state, token, flags);
 
     /// <summary>
     /// The common case without the async machinery: a plain data frame (or the rest of one) whose
@@ -253,22 +361,20 @@ internal sealed partial class ServerWebSocket
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            // As the runtime's WebSocket: a failed receive ends the connection (a close frame already
-            // written for a protocol error is flushed on the way out).
-            bool aborted = _state == WebSocketState.Aborted;
-            Abort();
-            if (aborted)
-            {
-                throw new OperationCanceledException("The WebSocket was aborted.", exception);
-            }
-
-            if (exception is WebSocketException)
-            {
-                throw;
-            }
-
-            throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, exception);
+            throw Failed(exception);
         }
+    }
+
+    /// <summary>
+    /// As the runtime's WebSocket: a failed receive ends the connection (a close frame already written
+    /// for a protocol error is flushed on the way out); the exception the read loop gets for it.
+    /// </summary>
+    private Exception Failed(Exception exception)
+    {
+        bool aborted = _state == WebSocketState.Aborted;
+        Abort();
+        return aborted ? new OperationCanceledException("The WebSocket was aborted.", exception)
+            : exception as WebSocketException ?? new WebSocketException(WebSocketError.ConnectionClosedPrematurely, exception);
     }
 
     /// <summary>At least one byte from the connection into <paramref name="destination"/>; the end of the input is an error here.</summary>

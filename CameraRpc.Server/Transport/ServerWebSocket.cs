@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using System.Text;
+using System.Threading.Tasks.Sources;
 
 namespace CameraRpc.Server.Transport;
 
@@ -30,7 +31,7 @@ namespace CameraRpc.Server.Transport;
 /// send at a time (its writer); control frames from the receive path and the keep-alive timer are
 /// serialised with the writer's by <see cref="OutboundBatch"/>.</para>
 /// </remarks>
-internal sealed partial class ServerWebSocket : WebSocket
+internal sealed partial class ServerWebSocket : WebSocket, IValueTaskSource<ValueWebSocketReceiveResult>
 {
     private const int MaxControlPayload = 125;
 
