@@ -9,6 +9,6 @@ internal enum CloseReason
     /// <summary>A message grew past <c>--max-message-bytes</c>: closed with 1009.</summary>
     MessageTooBig,
 
-    /// <summary>The connection broke: reset, protocol error, invalid UTF-8 (ManagedWebSocket already sent 1007), or abort.</summary>
+    /// <summary>The connection broke: reset, protocol error, invalid UTF-8 (the WebSocket already sent 1002 or 1007), or abort.</summary>
     Faulted,
 }

@@ -16,7 +16,7 @@ namespace CameraRpc.Server.Transport;
 /// <para>One reader at a time (the WebSocket's receive); <see cref="BufferedCount"/> may be read from
 /// any thread.</para>
 /// </remarks>
-internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IDisposable
+internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IThreadPoolWorkItem, IDisposable
 {
     private const int PooledBufferSize = 16 * 1024;
     private const int OwnBufferSize = 2048;
@@ -28,6 +28,7 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IDisposable
     private bool _endOfStream;
     private ManualResetValueTaskSourceCore<int> _waitSource = new() { RunContinuationsAsynchronously = false };
     private ValueTask<int> _pendingWait;
+    private CancellationToken _waitToken;
     private Action? _onWaitCompleted;
     private int _readOffset;
     private int _readCount;
@@ -73,19 +74,42 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IDisposable
     /// one operation every message goes through, so it completes through this reusable value-task
     /// source instead of an async method: a message costs no allocation.
     /// </summary>
+    /// <remarks>
+    /// The read is not posted at once but queued behind the work the thread pool already has (the
+    /// socket events of the same wake-up, other connections' messages). Posted at once, right after the
+    /// answer to the last message, it would find nothing nearly every time: the client has not had the
+    /// answer yet. That costs a system call that fails (EAGAIN) before the socket engine waits for the
+    /// data. Queued, under load it usually finds the next message already there and completes at once;
+    /// idle, it runs immediately and waits as before. The connection still holds only its own buffer.
+    /// </remarks>
     private ValueTask<int> WaitWithOwnBufferAsync(CancellationToken cancellationToken)
     {
-        ValueTask<int> read = _socket.Stream.ReadAsync(_ownBuffer.AsMemory(), cancellationToken);
-        if (read.IsCompletedSuccessfully)
+        _waitSource.Reset();
+        _waitToken = cancellationToken;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        return new ValueTask<int>(this, _waitSource.Version);
+    }
+
+    /// <summary>Posts the queued read of <see cref="WaitWithOwnBufferAsync"/>.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        try
         {
-            OnOwnBufferFilled(read.Result);
-            return new ValueTask<int>(0);
+            _pendingWait = _socket.Stream.ReadAsync(_ownBuffer.AsMemory(), _waitToken);
+        }
+        catch (Exception exception)
+        {
+            _waitSource.SetException(exception);
+            return;
         }
 
-        _pendingWait = read;
-        _waitSource.Reset();
-        read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onWaitCompleted ??= OnWaitCompleted);
-        return new ValueTask<int>(this, _waitSource.Version);
+        if (_pendingWait.IsCompleted)
+        {
+            OnWaitCompleted(); // the message is here: it is read and served on this thread, now
+            return;
+        }
+
+        _pendingWait.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onWaitCompleted ??= OnWaitCompleted);
     }
 
     private void OnWaitCompleted()
@@ -163,10 +187,20 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IDisposable
         return CopyBuffered(destination.Span);
     }
 
+    /// <summary>The bytes read and not taken yet, to parse in place; <see cref="Consume"/> takes them.</summary>
+    public ReadOnlySpan<byte> Buffered => _readCount == 0 ? default : _readBuffer.AsSpan(_readOffset, _readCount);
+
     private int CopyBuffered(Span<byte> destination)
     {
         int count = Math.Min(destination.Length, _readCount);
         _readBuffer.AsSpan(_readOffset, count).CopyTo(destination);
+        Consume(count);
+        return count;
+    }
+
+    /// <summary>Takes <paramref name="count"/> of the <see cref="Buffered"/> bytes.</summary>
+    public void Consume(int count)
+    {
         _readOffset += count;
         _readCount -= count;
         if (_readCount == 0)
@@ -180,8 +214,6 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IDisposable
             _readBuffer = null;
             _readOffset = 0;
         }
-
-        return count;
     }
 
     /// <summary>Gives a pooled buffer still held back to the pool.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Net.WebSockets;
 using CameraRpc.Protocol;
 
 namespace CameraRpc.Server.Transport;
@@ -24,8 +23,8 @@ internal interface IOutboundSource
 {
     /// <summary>
     /// Called by the connection's writer only, one call at a time. Hands over the next message (the
-    /// writer returns it to <see cref="RpcResponseBuffer.Return"/> once sent) and its flags, or
-    /// returns false when the source has nothing now.
+    /// writer returns it to <see cref="RpcResponseBuffer.Return"/> once sent), or returns false when
+    /// the source has nothing now.
     /// </summary>
-    bool TryTakeNext([NotNullWhen(true)] out RpcResponseBuffer? message, out WebSocketMessageFlags flags);
+    bool TryTakeNext([NotNullWhen(true)] out RpcResponseBuffer? message);
 }

@@ -40,11 +40,71 @@ internal sealed class OutboundBatch
     /// <summary>From now until <see cref="FlushAsync"/>, writes are held and sent together.</summary>
     public void Begin() => _batching = true;
 
-    /// <summary>Ends the batch: sends everything held in one write.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    /// <summary>Ends the batch: sends everything held in one write (synchronously when the socket takes it all at once).</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         _batching = false;
+        if (!_lock.Wait(0))
+        {
+            return FlushSlowAsync(cancellationToken);
+        }
+
+        byte[]? buffer = _buffer;
+        int count = _count;
+        _buffer = null;
+        Volatile.Write(ref _count, 0);
+        if (buffer is null || count == 0)
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            _lock.Release();
+            return ValueTask.CompletedTask;
+        }
+
+        ValueTask write;
+        try
+        {
+            write = _inner.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _lock.Release();
+            throw;
+        }
+
+        if (!write.IsCompletedSuccessfully)
+        {
+            return FinishFlushAsync(write, buffer, count);
+        }
+
+        _socket?.CountWritten(count);
+        ArrayPool<byte>.Shared.Return(buffer);
+        _lock.Release();
+        return ValueTask.CompletedTask;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishFlushAsync(ValueTask write, byte[] buffer, int count)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+            _socket?.CountWritten(count);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _lock.Release();
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushSlowAsync(CancellationToken cancellationToken)
+    {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -76,6 +136,52 @@ internal sealed class OutboundBatch
         }
 
         return WriteSlowAsync(locked, data, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes one WebSocket frame, its header and its payload: appended while batching, else sent at once.
+    /// Both are copied before this returns, so the caller may reuse them whether or not the write completed.
+    /// </summary>
+    public ValueTask WriteFrameAsync(ReadOnlySpan<byte> header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (_lock.Wait(0))
+        {
+            if (_batching)
+            {
+                try
+                {
+                    Append(header);
+                    Append(payload.Span);
+                }
+                finally
+                {
+                    _lock.Release();
+                }
+
+                return ValueTask.CompletedTask;
+            }
+
+            _lock.Release();
+        }
+
+        // Outside a batch (a control frame), or while another write holds the lock: one piece, sent in turn.
+        byte[] frame = ArrayPool<byte>.Shared.Rent(header.Length + payload.Length);
+        header.CopyTo(frame);
+        payload.Span.CopyTo(frame.AsSpan(header.Length));
+        return WriteRentedAsync(frame, header.Length + payload.Length, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteRentedAsync(byte[] frame, int length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteAsync(frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

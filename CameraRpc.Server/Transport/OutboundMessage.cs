@@ -11,13 +11,12 @@ namespace CameraRpc.Server.Transport;
 internal readonly struct OutboundMessage
 {
     private OutboundMessage(
-        OutboundKind kind, RpcResponseBuffer? buffer, WebSocketMessageType type, WebSocketMessageFlags flags, bool counted,
+        OutboundKind kind, RpcResponseBuffer? buffer, WebSocketMessageType type, bool counted,
         IOutboundSource? source, WebSocketCloseStatus closeStatus, string? closeDescription)
     {
         Kind = kind;
         Buffer = buffer;
         Type = type;
-        Flags = flags;
         Counted = counted;
         Source = source;
         CloseStatus = closeStatus;
@@ -29,9 +28,6 @@ internal readonly struct OutboundMessage
     public RpcResponseBuffer? Buffer { get; }
 
     public WebSocketMessageType Type { get; }
-
-    /// <summary>Per-message flags, e.g. <see cref="WebSocketMessageFlags.DisableCompression"/>.</summary>
-    public WebSocketMessageFlags Flags { get; }
 
     /// <summary>True when the buffer's bytes count against the connection's send-queue cap.</summary>
     public bool Counted { get; }
@@ -45,19 +41,19 @@ internal readonly struct OutboundMessage
     public bool IsClose => Kind == OutboundKind.Close;
 
     /// <summary>A finished message, queued by <see cref="OutboundWriter.Enqueue"/>.</summary>
-    public static OutboundMessage Data(RpcResponseBuffer buffer, WebSocketMessageType type, WebSocketMessageFlags flags) =>
-        new(OutboundKind.Data, buffer, type, flags, counted: true, null, default, null);
+    public static OutboundMessage Data(RpcResponseBuffer buffer, WebSocketMessageType type) =>
+        new(OutboundKind.Data, buffer, type, counted: true, null, default, null);
 
     /// <summary>A message just taken from a source; bounded by the source, not by the queue cap.</summary>
-    public static OutboundMessage Pulled(RpcResponseBuffer buffer, WebSocketMessageFlags flags) =>
-        new(OutboundKind.Data, buffer, WebSocketMessageType.Text, flags, counted: false, null, default, null);
+    public static OutboundMessage Pulled(RpcResponseBuffer buffer) =>
+        new(OutboundKind.Data, buffer, WebSocketMessageType.Text, counted: false, null, default, null);
 
     /// <summary>A source to take the next message from when this item's turn comes.</summary>
     public static OutboundMessage Pull(IOutboundSource source) =>
-        new(OutboundKind.Pull, null, WebSocketMessageType.Text, default, counted: false, source, default, null);
+        new(OutboundKind.Pull, null, WebSocketMessageType.Text, counted: false, source, default, null);
 
     public static OutboundMessage Close(WebSocketCloseStatus status, string description) =>
-        new(OutboundKind.Close, null, WebSocketMessageType.Close, default, counted: false, null, status, description);
+        new(OutboundKind.Close, null, WebSocketMessageType.Close, counted: false, null, status, description);
 }
 
 /// <summary>What an <see cref="OutboundMessage"/> holds.</summary>

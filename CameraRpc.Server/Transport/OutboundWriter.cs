@@ -34,10 +34,9 @@ namespace CameraRpc.Server.Transport;
 /// would queue behind the answers). Sources are bounded by themselves. A failed send marks the
 /// connection broken and aborts it; from then on messages are dropped (returned to the pool) without
 /// an exception.</para>
-/// <para><b>Compression.</b> Messages shorter than <c>compressFromBytes</c>, and messages flagged
-/// <see cref="WebSocketMessageFlags.DisableCompression"/>, are sent with that flag; it matters only
-/// when the WebSocket negotiated permessage-deflate. The default, <see cref="int.MaxValue"/>, never
-/// compresses.</para>
+/// <para><b>Compression.</b> Messages shorter than <c>compressFromBytes</c> are sent with
+/// <see cref="WebSocketMessageFlags.DisableCompression"/>; it matters only when the WebSocket
+/// negotiated permessage-deflate. The default, <see cref="int.MaxValue"/>, never compresses.</para>
 /// </remarks>
 internal sealed class OutboundWriter
 {
@@ -84,7 +83,7 @@ internal sealed class OutboundWriter
     }
 
     /// <summary>Queues a finished message and makes sure a writer sends it; takes ownership of <paramref name="message"/>.</summary>
-    public void Enqueue(RpcResponseBuffer message, WebSocketMessageType type, WebSocketMessageFlags flags = WebSocketMessageFlags.None)
+    public void Enqueue(RpcResponseBuffer message, WebSocketMessageType type)
     {
         long queued = Interlocked.Add(ref _queuedBytes, message.WrittenCount);
         if (queued > _maxQueuedBytes)
@@ -103,7 +102,7 @@ internal sealed class OutboundWriter
             return;
         }
 
-        Add(OutboundMessage.Data(message, type, flags & WebSocketMessageFlags.DisableCompression));
+        Add(OutboundMessage.Data(message, type));
         if (!_deferring || queued >= FlushThresholdBytes)
         {
             Write();
@@ -303,11 +302,9 @@ internal sealed class OutboundWriter
                 _metrics.AddSentBytes(buffer.WrittenCount);
             }
 
-            WebSocketMessageFlags flags = WebSocketMessageFlags.EndOfMessage | item.Flags;
-            if (buffer.WrittenCount < _compressFromBytes)
-            {
-                flags |= WebSocketMessageFlags.DisableCompression;
-            }
+            WebSocketMessageFlags flags = buffer.WrittenCount < _compressFromBytes
+                ? WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression
+                : WebSocketMessageFlags.EndOfMessage;
 
             return _socket.SendAsync(buffer.WrittenMemory, item.Type, flags, CancellationToken.None);
         }
@@ -398,10 +395,10 @@ internal sealed class OutboundWriter
             }
 
             IOutboundSource source = item.Source!;
-            if (source.TryTakeNext(out RpcResponseBuffer? message, out WebSocketMessageFlags flags))
+            if (source.TryTakeNext(out RpcResponseBuffer? message))
             {
                 Add(item); // its next turn
-                item = OutboundMessage.Pulled(message, flags & WebSocketMessageFlags.DisableCompression);
+                item = OutboundMessage.Pulled(message);
                 return true;
             }
         }

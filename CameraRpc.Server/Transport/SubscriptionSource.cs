@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Net.WebSockets;
 using CameraRpc.Protocol;
 using CameraRpc.Server.Logging;
 
@@ -14,9 +13,8 @@ namespace CameraRpc.Server.Transport;
 /// <remarks>Made once per subscription, on its first schedule, and kept in <see cref="RpcSubscription.TransportState"/>.</remarks>
 internal sealed class SubscriptionSource(RpcSubscription subscription, ServerLog log, string remoteEndPoint) : IOutboundSource
 {
-    public bool TryTakeNext([NotNullWhen(true)] out RpcResponseBuffer? message, out WebSocketMessageFlags flags)
+    public bool TryTakeNext([NotNullWhen(true)] out RpcResponseBuffer? message)
     {
-        flags = WebSocketMessageFlags.None;
         if (!subscription.TryTakeNext(out message))
         {
             return false;

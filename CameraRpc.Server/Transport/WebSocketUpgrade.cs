@@ -73,13 +73,17 @@ internal static class WebSocketUpgrade
                 return null;
             }
 
-            WebSocket socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
-            {
-                IsServer = true,
-                KeepAliveInterval = keepAliveInterval,
-                KeepAliveTimeout = keepAliveTimeout,
-                DangerousDeflateOptions = deflate?.Options,
-            });
+            // Uncompressed connections (nearly all) get the server's own framing, straight over the read
+            // buffer and the outbound batch; compressed ones keep the runtime's WebSocket and its inflater.
+            WebSocket socket = deflate is null
+                ? new ServerWebSocket(stream, keepAliveInterval, keepAliveTimeout)
+                : WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+                {
+                    IsServer = true,
+                    KeepAliveInterval = keepAliveInterval,
+                    KeepAliveTimeout = keepAliveTimeout,
+                    DangerousDeflateOptions = deflate.Options,
+                });
             return new UpgradedWebSocket(socket, stream, null, deflate, offered);
         }
 

@@ -192,15 +192,14 @@ public sealed class OutboundWriterTests
     }
 
     [Test]
-    public void messages_from_the_threshold_up_are_compressed_unless_flagged_not_to_be()
+    public void messages_from_the_threshold_up_are_compressed()
     {
         using var connection = new Connection(deflate: true, compressFromBytes: 1024);
         connection.Writer.Enqueue(Message(new string('z', 100)), WebSocketMessageType.Text);
         connection.Writer.Enqueue(Message(new string('z', 4096)), WebSocketMessageType.Text);
-        connection.Writer.Enqueue(Message(new string('z', 4096)), WebSocketMessageType.Text, WebSocketMessageFlags.DisableCompression);
 
         ServerFrame.Parse(connection.Wire.Written).Select(frame => frame.Compressed).Should().Equal(
-            [false, true, false], "below the threshold, at or above it, and flagged DisableCompression");
+            [false, true], "below the threshold, and at or above it");
     }
 
     private static RpcResponseBuffer Message(string text)
@@ -241,10 +240,9 @@ public sealed class OutboundWriterTests
 
         public int Takes { get; private set; }
 
-        public bool TryTakeNext([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RpcResponseBuffer? message, out WebSocketMessageFlags flags)
+        public bool TryTakeNext([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RpcResponseBuffer? message)
         {
             Takes++;
-            flags = WebSocketMessageFlags.None;
             message = _events.TryDequeue(out string? next) ? Message(next) : null;
             return message is not null;
         }
