@@ -124,6 +124,30 @@ public sealed class RpcSubscriptionTests
     }
 
     [Test]
+    public async Task unsubscribing_out_of_order_finds_each_subscription_exactly_once()
+    {
+        (RpcTopic<int> topic, InMemoryConnection connection) = Fed();
+        var ids = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            ids.Add(await connection.SubscribeAsync("t.numbers", id: i));
+        }
+
+        connection.Drain();
+        int[] order = [1, 3, 0, 4, 2];
+        for (int i = 0; i < order.Length; i++)
+        {
+            await connection.SendAsync(Unsubscribe(10 + i, ids[order[i]]));
+            await connection.SendAsync(Unsubscribe(20 + i, ids[order[i]]));
+        }
+
+        connection.Drain().Should().Equal(
+            order.SelectMany((_, i) => new[] { $$"""{"jsonrpc":"2.0","result":true,"id":{{10 + i}}}""", $$"""{"jsonrpc":"2.0","result":false,"id":{{20 + i}}}""" }),
+            "each id is found once, whatever was removed before it");
+        topic.SubscriberCount.Should().Be(0);
+    }
+
+    [Test]
     public async Task nothing_of_a_subscription_follows_its_unsubscribe_answer()
     {
         (RpcTopic<int> topic, InMemoryConnection connection) = Fed();
