@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using CameraRpc.Server.Tools.Hashing;
 
 namespace CameraRpc.Server.Security;
 
@@ -14,9 +15,14 @@ namespace CameraRpc.Server.Security;
 /// that matters. Its output is not secret-dependent in timing beyond the input length, which is not
 /// secret. Tests check it against the platform's SHA-256 on many inputs.
 /// </remarks>
-internal static class Sha256
+internal sealed class Sha256 : IBlockCompression
 {
     public const int HashSize = 32;
+
+    // Not made: the type is a hash function, and a class (not a static one) so it can name its block step.
+    private Sha256()
+    {
+    }
 
     private static ReadOnlySpan<uint> RoundConstants =>
     [
@@ -41,33 +47,11 @@ internal static class Sha256
         Span<uint> state = [0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u];
         Span<uint> schedule = stackalloc uint[64];
 
-        int whole = source.Length - source.Length % 64;
-        for (int offset = 0; offset < whole; offset += 64)
-        {
-            Compress(state, schedule, source.Slice(offset, 64));
-        }
-
-        // Padding: 0x80, zeros, and the length in bits as a 64-bit big-endian number, making one
-        // final block, or two when fewer than 9 bytes are left in the first.
-        Span<byte> tail = stackalloc byte[128];
-        tail.Clear();
-        ReadOnlySpan<byte> rest = source[whole..];
-        rest.CopyTo(tail);
-        tail[rest.Length] = 0x80;
-        int tailLength = rest.Length + 9 <= 64 ? 64 : 128;
-        BinaryPrimitives.WriteUInt64BigEndian(tail.Slice(tailLength - 8, 8), (ulong)source.Length * 8);
-        for (int offset = 0; offset < tailLength; offset += 64)
-        {
-            Compress(state, schedule, tail.Slice(offset, 64));
-        }
-
-        for (int i = 0; i < 8; i++)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(i * 4, 4), state[i]);
-        }
+        BlockHash.Hash<Sha256>(source, state, schedule, destination);
     }
 
-    private static void Compress(Span<uint> state, Span<uint> w, ReadOnlySpan<byte> block)
+    /// <inheritdoc/>
+    public static void Compress(Span<uint> state, Span<uint> w, ReadOnlySpan<byte> block)
     {
         for (int t = 0; t < 16; t++)
         {

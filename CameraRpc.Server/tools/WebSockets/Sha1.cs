@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using CameraRpc.Server.Tools.Hashing;
 
 namespace CameraRpc.Server.Tools.WebSockets;
 
@@ -13,9 +14,14 @@ namespace CameraRpc.Server.Tools.WebSockets;
 /// sensitive (the accept value only proves the server read the key), so a small managed
 /// implementation does. Tests check it against the platform's SHA-1 on many inputs.
 /// </remarks>
-internal static class Sha1
+internal sealed class Sha1 : IBlockCompression
 {
     public const int HashSize = 20;
+
+    // Not made: the type is a hash function, and a class (not a static one) so it can name its block step.
+    private Sha1()
+    {
+    }
 
     /// <summary>Hashes <paramref name="source"/> into the first 20 bytes of <paramref name="destination"/>.</summary>
     public static void HashData(ReadOnlySpan<byte> source, Span<byte> destination)
@@ -28,33 +34,11 @@ internal static class Sha1
         Span<uint> state = [0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u];
         Span<uint> schedule = stackalloc uint[80];
 
-        int whole = source.Length - source.Length % 64;
-        for (int offset = 0; offset < whole; offset += 64)
-        {
-            Compress(state, schedule, source.Slice(offset, 64));
-        }
-
-        // Padding: 0x80, zeros, and the length in bits as a 64-bit big-endian number, making one
-        // final block, or two when fewer than 9 bytes are left in the first.
-        Span<byte> tail = stackalloc byte[128];
-        tail.Clear();
-        ReadOnlySpan<byte> rest = source[whole..];
-        rest.CopyTo(tail);
-        tail[rest.Length] = 0x80;
-        int tailLength = rest.Length + 9 <= 64 ? 64 : 128;
-        BinaryPrimitives.WriteUInt64BigEndian(tail.Slice(tailLength - 8, 8), (ulong)source.Length * 8);
-        for (int offset = 0; offset < tailLength; offset += 64)
-        {
-            Compress(state, schedule, tail.Slice(offset, 64));
-        }
-
-        for (int i = 0; i < 5; i++)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(i * 4, 4), state[i]);
-        }
+        BlockHash.Hash<Sha1>(source, state, schedule, destination);
     }
 
-    private static void Compress(Span<uint> state, Span<uint> w, ReadOnlySpan<byte> block)
+    /// <inheritdoc/>
+    public static void Compress(Span<uint> state, Span<uint> w, ReadOnlySpan<byte> block)
     {
         for (int t = 0; t < 16; t++)
         {
