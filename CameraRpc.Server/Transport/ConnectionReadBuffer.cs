@@ -201,6 +201,11 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IThreadPoolW
     /// <summary>Takes <paramref name="count"/> of the <see cref="Buffered"/> bytes.</summary>
     public void Consume(int count)
     {
+        if (count == 0)
+        {
+            return; // a zero-length take (the read loop's wait, right after a header): the buffer may already be drained and given back
+        }
+
         _readOffset += count;
         _readCount -= count;
         if (_readCount == 0)

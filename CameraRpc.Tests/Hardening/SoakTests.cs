@@ -111,7 +111,16 @@ public sealed class SoakTests
             ValueWebSocketReceiveResult result;
             do
             {
-                result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
+                try
+                {
+                    result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
+                }
+                catch (WebSocketException exception)
+                {
+                    // Reported with the session, so that a failure names the connection to look for in a server log.
+                    return (answered, $"{tag}: the connection broke ({exception.Message}) after {answered} answers, with {outstanding.Count} calls unanswered");
+                }
+
                 count += result.Count;
             }
             while (!result.EndOfMessage);

@@ -43,6 +43,24 @@ public sealed class ServerWebSocketTests
         (await connection.ReceiveMessageAsync(CancellationToken.None)).Should().Equal(payload, "7-bit, 16-bit and 64-bit lengths, unmasked whatever the key's offset");
     }
 
+    [Test, CancelAfter(10_000)]
+    public async Task a_socket_read_that_ends_exactly_after_a_frame_header_is_waited_past(CancellationToken cancellationToken)
+    {
+        // A pipelining client under load: one read brings a whole message and the next frame's header, and
+        // the payload comes with the next read. The read loop's zero-byte wait then finds a header and no
+        // payload; it once failed the connection here (a drained read buffer was "given back" a second time).
+        using var connection = new Connection();
+        byte[] second = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"ping","id":8}""");
+        byte[] secondFrame = RawWebSocket.EncodeFrame(RawWebSocket.OpText, second);
+        const int HeaderLength = 6; // 2 bytes and the mask: a payload under 126 bytes
+        connection.Wire.Arrive([.. RawWebSocket.EncodeFrame(RawWebSocket.OpText, s_request), .. secondFrame.AsSpan(0, HeaderLength)]);
+        connection.Wire.Arrive(secondFrame[HeaderLength..]);
+
+        (await connection.ReceiveMessageAsync(cancellationToken)).Should().Equal(s_request);
+        (await connection.ReceiveMessageAsync(cancellationToken)).Should().Equal(second, "the payload is read when it arrives");
+        connection.Socket.State.Should().Be(WebSocketState.Open);
+    }
+
     [Test]
     public async Task a_receive_returns_once_its_buffer_is_full_and_says_when_the_message_ends()
     {
