@@ -10,7 +10,9 @@ namespace CameraRpc.Protocol;
 /// </summary>
 /// <remarks>
 /// <para>The value is serialized once per publish and the same bytes are queued to every subscriber;
-/// a warm publish allocates nothing per subscriber. Publishing with no subscribers costs a volatile read.</para>
+/// a warm publish allocates nothing per subscriber. Publishing with no subscribers costs a volatile read.
+/// Publishing only queues: it never writes to a socket (each connection's writer sends, on the thread
+/// pool), so a publisher's cost does not grow with what the network costs.</para>
 /// <para>With <c>current</c>, each new subscription gets the topic's current state at once, as its
 /// event 1 (what a <see cref="RpcOverflow.Coalesce"/> state topic wants). Publishes and new
 /// subscriptions are serialized with each other, so a subscriber never sees a state older than its

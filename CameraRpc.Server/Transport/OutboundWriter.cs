@@ -20,6 +20,12 @@ namespace CameraRpc.Server.Transport;
 /// the whole queue: the thread that completed a call normally writes its answer itself,
 /// synchronously, with whatever else is queued: no hand-off, no task, no allocation. Only a send
 /// that cannot complete at once (the socket buffer is full) continues asynchronously.</para>
+/// <para><b>Scheduled sources are written on the thread pool</b>, never by the thread that scheduled
+/// them. That thread is a publisher offering one event to every subscriber of a topic: written there,
+/// each offer would be a socket write, so a camera's capture loop would pay a system call per
+/// subscriber per event, and no subscriber would ever have two events to send in one write. Handed
+/// off (this object is the work item, queued at most once at a time), the publisher only queues, and
+/// the writer that runs takes every event its sources gathered meanwhile into one write.</para>
 /// <para><b>Ordering.</b> Items go out in queue order: a message enqueued before another (from the
 /// same thread, or ordered by any other happens-before) goes out before it. A scheduled source is
 /// pulled when its turn comes, one message per turn, and then goes to the back of the queue. The
@@ -38,7 +44,7 @@ namespace CameraRpc.Server.Transport;
 /// <see cref="WebSocketMessageFlags.DisableCompression"/>; it matters only when the WebSocket
 /// negotiated permessage-deflate. The default, <see cref="int.MaxValue"/>, never compresses.</para>
 /// </remarks>
-internal sealed class OutboundWriter
+internal sealed class OutboundWriter : IThreadPoolWorkItem
 {
     /// <summary>Bytes held (in a batch) or deferred (queued while the read loop reads) before a socket write starts anyway.</summary>
     public const int FlushThresholdBytes = 64 * 1024;
@@ -58,6 +64,7 @@ internal sealed class OutboundWriter
     private long _queuedBytes;
     private int _writing;          // 1 while one thread is the writer
     private int _closeQueued;
+    private int _handedOff;        // 1 while this writer waits on the thread pool to write for a scheduled source
     private volatile bool _broken; // a send failed: nothing more goes out
     private volatile bool _deferring;
     private bool _closeSent;       // only the writer touches it
@@ -116,10 +123,20 @@ internal sealed class OutboundWriter
     public void Schedule(IOutboundSource source)
     {
         Add(OutboundMessage.Pull(source));
-        if (!_deferring)
+
+        // An active writer looks at the queue again before it lets go (see Write), and a deferring read
+        // loop flushes before it waits: either sends the source. Otherwise the pool does (see remarks).
+        if (!_deferring && Volatile.Read(ref _writing) == 0 && Interlocked.Exchange(ref _handedOff, 1) == 0)
         {
-            Write();
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
+    }
+
+    /// <summary>The hand-off of <see cref="Schedule"/>: writes what the sources scheduled meanwhile have.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        Volatile.Write(ref _handedOff, 0);
+        Write();
     }
 
     /// <summary>Queues the close frame; everything queued before it goes out first. False if one was already queued.</summary>

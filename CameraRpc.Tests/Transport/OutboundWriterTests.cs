@@ -113,6 +113,26 @@ public sealed class OutboundWriterTests
     }
 
     [Test]
+    [CancelAfter(10_000)]
+    public async Task a_scheduled_source_is_written_on_the_thread_pool_never_by_the_thread_that_scheduled_it(CancellationToken cancellationToken)
+    {
+        // The scheduling thread is a publisher offering an event to every subscriber of a topic: it must
+        // only queue, or it would pay one socket write per subscriber per event.
+        using var connection = new Connection();
+        var source = new QueueSource("e1", "e2", "e3");
+        var publisher = new Thread(() => connection.Writer.Schedule(source));
+        publisher.Start();
+        publisher.Join();
+
+        await source.Drained.WaitAsync(cancellationToken);
+        await connection.Writer.FlushedAsync().WaitAsync(cancellationToken);
+
+        source.TakingThreads.Should().NotContain(publisher.ManagedThreadId).And.OnlyContain(id => id < 0, "a thread-pool thread writes the source's events");
+        connection.Wire.Writes.Should().ContainSingle("the events the source gathered leave in one socket write");
+        ServerFrame.Parse(connection.Wire.Written).Select(frame => frame.Text8).Should().Equal("e1", "e2", "e3");
+    }
+
+    [Test]
     public void a_scheduled_source_takes_turns_with_the_answers_queued_around_it()
     {
         using var connection = new Connection();
@@ -237,13 +257,26 @@ public sealed class OutboundWriterTests
     private sealed class QueueSource(params string[] events) : IOutboundSource
     {
         private readonly Queue<string> _events = new(events);
+        private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public int Takes { get; private set; }
+
+        /// <summary>The threads the writer took messages on (thread-pool threads as negative ids).</summary>
+        public List<int> TakingThreads { get; } = [];
+
+        /// <summary>Completes when a take finds the source empty.</summary>
+        public Task Drained => _drained.Task;
 
         public bool TryTakeNext([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RpcResponseBuffer? message)
         {
             Takes++;
+            TakingThreads.Add(Thread.CurrentThread.IsThreadPoolThread ? -Environment.CurrentManagedThreadId : Environment.CurrentManagedThreadId);
             message = _events.TryDequeue(out string? next) ? Message(next) : null;
+            if (message is null)
+            {
+                _drained.TrySetResult();
+            }
+
             return message is not null;
         }
     }
