@@ -15,7 +15,7 @@ namespace CameraRpc.Server.Subscriptions;
 /// capacity (<see cref="RpcTopicAttribute.DefaultCapacity"/>), so a subscriber that falls behind sees a gap
 /// in <c>seq</c>, and a new subscriber gets nothing until the next publish.</para>
 /// <para><c>bench.publish</c> <c>{"events":N,"rate":R,"size":S}</c> publishes N events (<see cref="BenchEvent"/>),
-/// R a second (0: back to back, yielding the thread after each so the connections' writers run between them),
+/// R a second (0: back to back, yielding the thread after each so that the connections' writers get turns),
 /// each padded with a string of S bytes (0: none; bigger events fill a stalled subscriber's socket sooner)
 /// and answers <c>{"published":N,"subscribers":S,"elapsedMs":X,"timestampFrequency":F}</c> once done. Calls
 /// run one at a time, so there is only ever one publisher. A cancelled call (<c>$/cancelRequest</c>, its
