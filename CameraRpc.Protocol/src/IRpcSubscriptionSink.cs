@@ -14,6 +14,15 @@ public interface IRpcSubscriptionSink
     /// when its turn comes, and again on each later turn until it returns false.
     /// </summary>
     void Schedule(RpcSubscription subscription);
+
+    /// <summary>
+    /// <paramref name="subscription"/> is scheduled and its queue is full: send what the connection has
+    /// queued now, on the calling thread, unless a writer is already busy with the connection (a socket
+    /// write that cannot complete at once then continues on its own). A publisher calls it before the
+    /// topic's overflow policy drops or ends anything, so that a subscriber whose client reads loses
+    /// nothing to thread scheduling: only one whose socket cannot take more does.
+    /// </summary>
+    void WriteNow(RpcSubscription subscription);
 }
 
 /// <summary>Hook for the metrics and log lines of subscriptions (CONTRACT section 6).</summary>

@@ -195,6 +195,14 @@ public sealed class RpcSubscription
     /// <summary>Queues one event under the topic's policy; the caller keeps its own reference to <paramref name="payload"/>.</summary>
     internal void Offer(RpcEventPayload payload)
     {
+        if (Topic.Overflow != RpcOverflow.Coalesce && Volatile.Read(ref _count) == Topic.Capacity && IsFullAndScheduled())
+        {
+            // The writer has not got round to this subscription (the publisher only queues): before the
+            // policy drops or ends anything, let it send now if it is free. Outside the lock: the writer
+            // takes the events through TryTakeNext.
+            _registry.Sink.WriteNow(this);
+        }
+
         bool schedule = false;
         bool overflowed = false;
         IRpcSubscriptionObserver? observer = _registry.Observer;
@@ -255,6 +263,14 @@ public sealed class RpcSubscription
         else if (schedule)
         {
             _registry.Sink.Schedule(this);
+        }
+    }
+
+    private bool IsFullAndScheduled()
+    {
+        lock (_lock)
+        {
+            return _state == State.Open && _scheduled && _queue is { } queue && _count == queue.Length;
         }
     }
 

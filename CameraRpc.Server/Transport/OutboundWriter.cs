@@ -25,7 +25,9 @@ namespace CameraRpc.Server.Transport;
 /// each offer would be a socket write, so a camera's capture loop would pay a system call per
 /// subscriber per event, and no subscriber would ever have two events to send in one write. Handed
 /// off (this object is the work item, queued at most once at a time), the publisher only queues, and
-/// the writer that runs takes every event its sources gathered meanwhile into one write.</para>
+/// the writer that runs takes every event its sources gathered meanwhile into one write. Only when a
+/// source is full before its turn came does the publisher write (<see cref="WriteNow"/>), so that a
+/// subscriber whose client reads loses nothing to scheduling.</para>
 /// <para><b>Ordering.</b> Items go out in queue order: a message enqueued before another (from the
 /// same thread, or ordered by any other happens-before) goes out before it. A scheduled source is
 /// pulled when its turn comes, one message per turn, and then goes to the back of the queue. The
@@ -131,6 +133,12 @@ internal sealed class OutboundWriter : IThreadPoolWorkItem
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
+
+    /// <summary>
+    /// Sends what is queued on the calling thread unless a writer is busy (then it sends it). For a
+    /// publisher whose event would overflow a source that waits for the hand-off of <see cref="Schedule"/>.
+    /// </summary>
+    public void WriteNow() => Write();
 
     /// <summary>The hand-off of <see cref="Schedule"/>: writes what the sources scheduled meanwhile have.</summary>
     void IThreadPoolWorkItem.Execute()

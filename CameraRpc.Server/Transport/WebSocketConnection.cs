@@ -241,6 +241,9 @@ internal sealed partial class WebSocketConnection : IRpcNotificationSink, IRpcSu
         _writer.Schedule(source);
     }
 
+    /// <inheritdoc />
+    public void WriteNow(RpcSubscription subscription) => _writer.WriteNow();
+
     /// <summary>Drops the connection at once, without a close handshake.</summary>
     public void Abort() => _socket.Abort();
 

@@ -23,6 +23,10 @@ public sealed class RpcSubscriptionAllocationTests
 
         public void Schedule(RpcSubscription subscription) => _scheduled[_count++] = subscription;
 
+        public void WriteNow(RpcSubscription subscription)
+        {
+        }
+
         public void DrainAll()
         {
             for (int i = 0; i < _count; i++)

@@ -205,6 +205,27 @@ public sealed class RpcSubscriptionTests
         connection.Drain().Should().Equal([Event(id, 3, "3"), Event(id, 4, "4"), Event(id, 5, "5")], "events 1 and 2 went");
     }
 
+    [TestCase(RpcOverflow.DropOldest)]
+    [TestCase(RpcOverflow.Close)]
+    public async Task a_full_queue_whose_connection_can_write_is_sent_before_the_policy_drops_anything(RpcOverflow overflow)
+    {
+        // The publisher only queues, so a burst can fill a subscription before its writer's turn comes.
+        // A client that reads must not lose events to that: the publisher has the connection write first.
+        (RpcTopic<int> topic, InMemoryConnection connection) = Fed(overflow, capacity: 3);
+        connection.WritesWhenFull = true;
+        string id = await connection.SubscribeAsync("t.numbers");
+
+        for (int i = 1; i <= 10; i++)
+        {
+            topic.Publish(i);
+        }
+
+        List<string> received = [.. connection.Drained, .. connection.Drain()];
+        received.Should().Equal(Enumerable.Range(1, 10).Select(i => Event(id, i, i.ToString(System.Globalization.CultureInfo.InvariantCulture))), "every event, in order, no gap");
+        connection.WriteNowCalls.Should().BeGreaterThan(0);
+        topic.SubscriberCount.Should().Be(1, "nothing overflowed");
+    }
+
     [Test]
     public async Task close_ends_the_subscription_with_overflow_when_its_queue_is_full()
     {

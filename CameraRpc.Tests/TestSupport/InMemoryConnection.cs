@@ -118,6 +118,24 @@ public sealed class InMemoryConnection : IRpcNotificationSink, IRpcSubscriptionS
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>When set, a publisher that finds a subscription full has the connection drain at once (a client that reads); otherwise the queue stays as it is (one that does not).</summary>
+    public bool WritesWhenFull { get; set; }
+
+    /// <summary>How many times a publisher asked for a write because a subscription was full.</summary>
+    public int WriteNowCalls { get; private set; }
+
+    public void WriteNow(RpcSubscription subscription)
+    {
+        WriteNowCalls++;
+        if (WritesWhenFull)
+        {
+            Drained.AddRange(Drain());
+        }
+    }
+
+    /// <summary>What <see cref="WriteNow"/> wrote, when <see cref="WritesWhenFull"/> is set.</summary>
+    public List<string> Drained { get; } = [];
+
     public void Schedule(RpcSubscription subscription)
     {
         lock (_queue)
