@@ -100,8 +100,24 @@ internal sealed partial class ServerWebSocket
         }
 
         _pendingWait = default;
+        BufferedReceive received;
+        ValueWebSocketReceiveResult result;
+        try
+        {
+            received = TryReceiveBuffered(buffer.Span, out result);
+        }
+        catch (Exception exception)
+        {
+            // This runs inside the read buffer's completion of its wait (its SetResult, on a thread-pool
+            // or socket thread). Let out, an exception reached the read buffer's catch, whose SetException
+            // on the wait it had just completed threw again, unhandled: a bug met by one connection ended
+            // the whole process. It fails this receive, and so only this connection.
+            _receiveSource.SetException(Failed(exception));
+            return;
+        }
+
         ValueTask<ValueWebSocketReceiveResult> rest;
-        switch (TryReceiveBuffered(buffer.Span, out ValueWebSocketReceiveResult result))
+        switch (received)
         {
             case BufferedReceive.Done:
                 _receiveSource.SetResult(result);
