@@ -114,17 +114,24 @@ internal sealed class ConnectionReadBuffer : IValueTaskSource<int>, IThreadPoolW
 
     private void OnWaitCompleted()
     {
+        int read;
         try
         {
-            OnOwnBufferFilled(_pendingWait.GetAwaiter().GetResult());
-            _pendingWait = default;
-            _waitSource.SetResult(0); // a zero-byte read completes with 0: "data is here"
+            read = _pendingWait.GetAwaiter().GetResult();
         }
         catch (Exception exception)
         {
             _pendingWait = default;
             _waitSource.SetException(exception);
+            return;
         }
+
+        _pendingWait = default;
+        OnOwnBufferFilled(read);
+
+        // Outside the try: the continuation runs inside SetResult, and what it throws is its own to
+        // handle; caught here, it would complete the wait a second time.
+        _waitSource.SetResult(0); // a zero-byte read completes with 0: "data is here"
     }
 
     private void OnOwnBufferFilled(int read)
