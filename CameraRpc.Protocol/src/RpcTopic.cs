@@ -11,8 +11,10 @@ namespace CameraRpc.Protocol;
 /// <remarks>
 /// <para>The value is serialized once per publish and the same bytes are queued to every subscriber;
 /// a warm publish allocates nothing per subscriber. Publishing with no subscribers costs a volatile read.
-/// Publishing only queues: it never writes to a socket (each connection's writer sends, on the thread
-/// pool), so a publisher's cost does not grow with what the network costs.</para>
+/// Publishing queues: each connection's writer sends, on the thread pool, so a publisher does not pay
+/// a socket write per subscriber. Only a subscription already full before its writer's turn has the
+/// publisher write that connection's queue first (a write that never waits for the socket), rather
+/// than drop events its client would read.</para>
 /// <para>With <c>current</c>, each new subscription gets the topic's current state at once, as its
 /// event 1 (what a <see cref="RpcOverflow.Coalesce"/> state topic wants). Publishes and new
 /// subscriptions are serialized with each other, so a subscriber never sees a state older than its

@@ -109,9 +109,8 @@ internal sealed partial class ServerWebSocket
         catch (Exception exception)
         {
             // This runs inside the read buffer's completion of its wait (its SetResult, on a thread-pool
-            // or socket thread). Let out, an exception reached the read buffer's catch, whose SetException
-            // on the wait it had just completed threw again, unhandled: a bug met by one connection ended
-            // the whole process. It fails this receive, and so only this connection.
+            // or socket thread), where nothing handles an exception: a bug met by one connection would
+            // end the whole process. It fails this receive, and so only this connection.
             _receiveSource.SetException(Failed(exception));
             return;
         }
